@@ -1,0 +1,82 @@
+"""ARM virt machine types by QEMU release, and the GIC limit the board checks at start.
+
+Sources: ``qemu-system-aarch64 -machine help`` of QEMU 7.2; ``hw/arm/virt.c``
+(``virt_machine_class_init``, ``machvirt_init``, ``virt_redist_capacity``); the
+shared notes §6.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Final
+
+from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
+from topology._releases import release_key, releases_between
+
+__all__ = ["PLUGIN", "ArmPlugin"]
+
+_GICV2_MAX_CPUS: Final = 8
+# Redistributor regions: the low one holds 0xF60000 bytes, the high one 64 MiB.
+_LOW_REDIST_BYTES: Final = 0x00F60000
+_HIGH_REDIST_BYTES: Final = 64 * 1024 * 1024
+_REDIST_FRAME: Final = {"3": 0x20000, "4": 0x40000}
+
+
+def _gic_limit(options: Mapping[str, str], version: QemuVersion) -> int:
+    gic = options.get("gic-version", "2" if not version.at_least("10.0") else "max")
+    if gic in ("max", "host"):
+        gic = "3"
+    if gic == "2":
+        return _GICV2_MAX_CPUS
+    frame = _REDIST_FRAME.get(gic, _REDIST_FRAME["3"])
+    limit = _LOW_REDIST_BYTES // frame
+    if options.get("highmem-redists", "on") == "on" and options.get("highmem", "on") == "on":
+        limit += _HIGH_REDIST_BYTES // frame
+    return limit
+
+
+class ArmPlugin:
+    """QEMU's ``virt-*`` machine types."""
+
+    name = "arm"
+    targets = ("aarch64",)
+
+    @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
+    def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
+        newest = f"{version.major}.{version.minor}"
+        return tuple(
+            MachineType(
+                name=f"virt-{release}",
+                aliases=("virt",) if release == newest else (),
+                levels={"clusters"},
+                max_cpus=512,
+                prefer_sockets=release_key(release) <= (6, 1),
+                default_cpu="cortex-a15",
+                hotpluggable_cpus=False,
+            )
+            for release in releases_between("2.6", version)
+        )
+
+    def default_machine(self, version: QemuVersion) -> str | None:
+        return None
+
+    def check_board(
+        self,
+        machine_type: MachineType,
+        topology: CpuTopology,
+        options: Mapping[str, str],
+        version: QemuVersion,
+    ) -> list[QemuWarning]:
+        limit = _gic_limit(options, version)
+        if topology.max_cpus > limit:
+            raise BoardError(
+                f"Number of SMP CPUs requested ({topology.max_cpus}) exceeds max CPUs "
+                f"supported by machine 'mach-virt' ({limit})",
+                what="maxcpus",
+                value=topology.max_cpus,
+            )
+        return []
+
+
+PLUGIN: Final = ArmPlugin()

@@ -1,0 +1,163 @@
+"""x86 machine types by QEMU release, and the checks a PC board makes at start.
+
+Machine-type lists: ``qemu-system-x86_64 -machine help`` of QEMU 7.2, and for
+later releases the machine definitions in ``hw/i386/pc_piix.c`` and
+``hw/i386/pc_q35.c`` with the removals recorded in
+``docs/about/removed-features.rst``. CPU limits: ``pc_machine_class_init``,
+``pc_q35_machine_options`` and their compat functions (``../shared`` notes §2.7).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Final
+
+from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
+from topology._releases import release_key, releases_between
+
+__all__ = ["PLUGIN", "X86Plugin"]
+
+# Oldest versioned type of each family, by the QEMU release that dropped older ones.
+_I440FX_OLDEST: Final = (("9.1", "2.4"), ("9.0", "2.0"), ("0.0", "1.4"))
+_Q35_OLDEST: Final = (("9.1", "2.4"), ("0.0", "2.4"))
+_I440FX_DEPRECATED_BELOW: Final = (("9.1", "2.4"), ("9.0", "2.0"), ("0.0", "1.8"))
+
+
+def _pick(table: tuple[tuple[str, str], ...], version: QemuVersion) -> str:
+    return next(value for since, value in table if version.at_least(since))
+
+
+def _levels(version: QemuVersion) -> frozenset[str]:
+    # dies on every PC type; modules from QEMU 9.1 on every PC type, old ones included.
+    return frozenset({"dies", "modules"} if version.at_least("9.1") else {"dies"})
+
+
+def _q35_max_cpus(machine_release: str) -> int:
+    key = release_key(machine_release)
+    if key >= (9, 0):
+        return 4096
+    if key >= (8, 1):
+        return 1024
+    if key >= (2, 8):
+        return 288
+    return 255
+
+
+def _apic_id_limit(topology: CpuTopology) -> int:
+    """One more than the APIC ID of the last possible CPU (``x86_cpus_init``)."""
+
+    def width(count: int) -> int:
+        return (count - 1).bit_length()
+
+    smt = width(topology.threads)
+    core = smt + width(topology.cores)
+    module = core + width(topology.modules)
+    die = module + width(topology.dies)
+    pkg = die + width(topology.dies)
+    last = topology.max_cpus - 1
+    threads = topology.threads
+    cores = topology.cores
+    modules = topology.modules
+    dies = topology.dies
+    apic = (
+        (last // (dies * modules * cores * threads)) << pkg
+        | (last // (modules * cores * threads) % dies) << module
+        | (last // (cores * threads) % modules) << core
+        | (last // threads % cores) << smt
+        | last % threads
+    )
+    return apic + 1
+
+
+class X86Plugin:
+    """QEMU's PC machine types (``pc-i440fx-*``, ``pc-q35-*``, ``microvm``, ``isapc``)."""
+
+    name = "x86"
+    targets = ("x86_64",)
+
+    @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
+    def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
+        levels = _levels(version)
+        newest = f"{version.major}.{version.minor}"
+        i440fx = [
+            MachineType(
+                name=f"pc-i440fx-{release}",
+                aliases=("pc",) if release == newest else (),
+                levels=levels,
+                max_cpus=255,
+                prefer_sockets=release_key(release) <= (6, 1),
+                default_cpu="qemu64",
+                auto_numa=False,
+                deprecated=release_key(release)
+                < release_key(_pick(_I440FX_DEPRECATED_BELOW, version)),
+            )
+            for release in releases_between(_pick(_I440FX_OLDEST, version), version)
+        ]
+        q35_releases = releases_between(_pick(_Q35_OLDEST, version), version)
+        if "4.0" in q35_releases:
+            q35_releases.insert(q35_releases.index("4.0"), "4.0.1")
+        q35 = [
+            MachineType(
+                name=f"pc-q35-{release}",
+                aliases=("q35",) if release == newest else (),
+                levels=levels,
+                max_cpus=_q35_max_cpus(release),
+                prefer_sockets=release_key(release) <= (6, 1),
+                default_cpu="qemu64",
+            )
+            for release in q35_releases
+        ]
+        others = [
+            MachineType(
+                name="microvm", max_cpus=288, default_cpu="qemu64", hotpluggable_cpus=False
+            ),
+            MachineType(name="isapc", max_cpus=1, default_cpu="486", hotpluggable_cpus=False),
+        ]
+        return (*i440fx, *q35, *others)
+
+    def default_machine(self, version: QemuVersion) -> str | None:
+        return f"pc-i440fx-{version.major}.{version.minor}"
+
+    def check_board(
+        self,
+        machine_type: MachineType,
+        topology: CpuTopology,
+        options: Mapping[str, str],
+        version: QemuVersion,
+    ) -> list[QemuWarning]:
+        accel = options.get("accel", "tcg")
+        if (
+            _apic_id_limit(topology) > 255
+            and accel != "xen"
+            and version.at_least("7.1")
+            and not version.at_least("8.2")
+        ):
+            # 7.1-8.1: any accelerator but Xen, without an in-kernel irqchip
+            # with the X2APIC API (TCG never has one).
+            raise BoardError(
+                "current -smp configuration requires kernel irqchip and X2APIC API support.",
+                what="maxcpus",
+                where=machine_type.name,
+                value=topology.max_cpus,
+            )
+        found: list[QemuWarning] = []
+        cpu = options.get("cpu", machine_type.default_cpu).split(",")[0]
+        if topology.threads > 1 and cpu in _AMD_WITHOUT_TOPOEXT:
+            found.append(
+                QemuWarning(
+                    message="This family of AMD CPU doesn't support hyperthreading"
+                    f"({topology.threads}). Please configure -smp options properly or try "
+                    "enabling topoext feature.",
+                    what="threads",
+                )
+            )
+        return found
+
+
+# CPU models with the AMD vendor and no topoext feature (target/i386/cpu.c).
+_AMD_WITHOUT_TOPOEXT: Final = frozenset(
+    {"qemu64", "phenom", "Opteron_G1", "Opteron_G2", "Opteron_G3", "Opteron_G4", "Opteron_G5"}
+)
+
+PLUGIN: Final = X86Plugin()

@@ -1,0 +1,73 @@
+"""cputopo: QEMU guest CPU topologies and CPU hot-plug, answered in-process.
+
+The public API lives here; modules whose names start with ``_`` are private.
+
+>>> import topology
+>>> topo = topology.machine("x86_64", "pc-q35-7.2", qemu_version="7.2").resolve("8,sockets=2")
+>>> topo.sockets, topo.cores, topo.threads, topo.max_cpus
+(2, 4, 1, 8)
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    BoardError,
+    CpuCountError,
+    HelpRequested,
+    InvalidTopologyError,
+    OptionSyntaxError,
+    ParameterError,
+    PluginError,
+    TopologyError,
+    UnknownArchError,
+    UnknownMachineError,
+    UnsupportedVersionError,
+)
+from ._machine import Machine, MachineType, machine, machine_types
+from ._plugins import ArchPlugin, arch_names, get_arch
+from ._rules import SmpRules
+from ._smp_config import SMP_MEMBERS, SmpConfig, parse_smp
+from ._smp_resolve import resolve_smp
+from ._topology import LEVELS, OPTIONAL_LEVELS, CpuTopology, QemuWarning
+from ._versions import NEWEST_QEMU, SUPPORTED_QEMU_VERSIONS, QemuVersion, qemu_version
+
+__all__ = [
+    "LEVELS",
+    "NEWEST_QEMU",
+    "OPTIONAL_LEVELS",
+    "SMP_MEMBERS",
+    "SUPPORTED_QEMU_VERSIONS",
+    "ArchPlugin",
+    "BoardError",
+    "CpuCountError",
+    "CpuTopology",
+    "HelpRequested",
+    "InvalidTopologyError",
+    "Machine",
+    "MachineType",
+    "OptionSyntaxError",
+    "ParameterError",
+    "PluginError",
+    "QemuVersion",
+    "QemuWarning",
+    "SmpConfig",
+    "SmpRules",
+    "TopologyError",
+    "UnknownArchError",
+    "UnknownMachineError",
+    "UnsupportedVersionError",
+    "arch_names",
+    "get_arch",
+    "machine",
+    "machine_types",
+    "parse_smp",
+    "qemu_version",
+    "resolve_smp",
+]
+
+# Show public names as topology.X in reprs, tracebacks and pickles.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,3 @@
+from topology._cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""The ``cputopo`` command: a thin shell over the library.
+
+``cputopo resolve [--arch A] [--machine M] [--qemu-version V] [--json] SMP``
+prints the topology QEMU would build from ``-smp SMP``. A refusal prints QEMU's
+message on one line of stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+
+from ._errors import HelpRequested, TopologyError
+from ._machine import Machine, machine
+from ._topology import LEVELS, CpuTopology
+from ._versions import SUPPORTED_QEMU_VERSIONS
+
+__all__ = ["main"]
+
+EXAMPLE_SMP = "12,sockets=2,dies=1,cores=3,threads=2,maxcpus=24"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cputopo",
+        description="Answer QEMU CPU topology questions without starting QEMU.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+    resolve = commands.add_parser(
+        "resolve",
+        help="resolve a -smp option as QEMU would",
+        description="Print the CPU topology QEMU builds from -smp SMP.",
+    )
+    resolve.add_argument("--arch", default="x86_64", help="QEMU target (default: x86_64)")
+    resolve.add_argument("--machine", "-M", help="machine type or alias (default: QEMU's)")
+    resolve.add_argument(
+        "--qemu-version",
+        help=f"QEMU release, one of {', '.join(map(str, SUPPORTED_QEMU_VERSIONS))} "
+        "(default: the newest)",
+    )
+    resolve.add_argument("--cpu", help="CPU model (-cpu), for the board's checks and warnings")
+    resolve.add_argument("--json", action="store_true", help="print JSON for other tools")
+    resolve.add_argument(
+        "smp",
+        nargs="?",
+        default=None,
+        help=f"the -smp option string; without it, the built-in example {EXAMPLE_SMP!r}",
+    )
+    return parser
+
+
+def _render(chosen: Machine, smp: str, topology: CpuTopology) -> str:
+    lines = [f"machine {chosen.name} (QEMU {chosen.qemu_version}), -smp {smp}"]
+    width = max(len(level) for level in LEVELS)
+    for level in LEVELS:
+        count = getattr(topology, level)
+        supported = level in chosen.type.levels or level in ("sockets", "cores", "threads")
+        note = "" if supported else "  (not a level of this machine)"
+        lines.append(f"  {level:<{width}} {count}{note}")
+    lines.append(
+        f"  {'cpus':<{width}} {topology.cpus} present of {topology.max_cpus} possible "
+        f"({topology.hotpluggable_cpus} hot-pluggable)"
+    )
+    lines.extend(f"{warning}" for warning in topology.warnings)
+    return "\n".join(lines)
+
+
+def _as_json(chosen: Machine, smp: str, topology: CpuTopology) -> str:
+    document = {
+        "machine": chosen.name,
+        "qemu_version": str(chosen.qemu_version),
+        "smp": smp,
+        "topology": topology.counts(),
+        "warnings": [warning.message for warning in topology.warnings],
+    }
+    return json.dumps(document, indent=2)
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    options = {"cpu": args.cpu} if args.cpu else {}
+    chosen = machine(args.arch, args.machine, qemu_version=args.qemu_version, **options)
+    smp = EXAMPLE_SMP if args.smp is None else args.smp
+    try:
+        topology = chosen.resolve(smp)
+    except HelpRequested as request:
+        print(request.message)
+        return 0
+    print(_as_json(chosen, smp, topology) if args.json else _render(chosen, smp, topology))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``cputopo`` command with ``argv`` (default: ``sys.argv[1:]``); return its status."""
+    args = _parser().parse_args(argv)
+    try:
+        return _resolve(args)
+    except TopologyError as error:
+        if args.debug:
+            traceback.print_exc()
+        message = str(error).replace("\n", " ")
+        print(f"cputopo: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,165 @@
+"""Machine types and the friendly entry point ``topology.machine(...)``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from ._errors import UnknownMachineError
+from ._plugins import ArchPlugin, get_arch
+from ._rules import SmpRules
+from ._smp_config import SmpConfig
+from ._smp_resolve import resolve_smp
+from ._topology import OPTIONAL_LEVELS, CpuTopology
+from ._versions import QemuVersion, qemu_version
+
+__all__ = ["Machine", "MachineType", "machine", "machine_types"]
+
+
+def _as_levels(levels: Iterable[str]) -> frozenset[str]:
+    return frozenset(levels)
+
+
+def _as_options(options: Mapping[str, str]) -> dict[str, str]:
+    return dict(options)
+
+
+@attrs.frozen(kw_only=True)
+class MachineType:
+    """One machine type of one QEMU release, with what matters to CPU topology.
+
+    Attributes:
+        name: the full name QEMU prints (``pc-q35-7.2``).
+        aliases: other names that select it (``q35``).
+        levels: optional ``-smp`` levels it supports (``dies``, ``modules``, ...).
+        min_cpus, max_cpus: the bounds on cpus and maxcpus.
+        prefer_sockets: whether omitted counts go to sockets first (types up to 6.1).
+        default_cpu: the CPU model used without ``-cpu``.
+        hotpluggable_cpus: whether ``device_add`` can add CPUs.
+        auto_numa: whether one NUMA node is created even without ``-numa``.
+        deprecated: whether QEMU marks it deprecated.
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    levels: frozenset[str] = attrs.field(default=frozenset(), converter=_as_levels)
+    min_cpus: int = 1
+    max_cpus: int
+    prefer_sockets: bool = False
+    default_cpu: str
+    hotpluggable_cpus: bool = True
+    auto_numa: bool = False
+    deprecated: bool = False
+
+    @levels.validator
+    def _check_levels(self, _attribute: object, levels: frozenset[str]) -> None:
+        if not levels <= OPTIONAL_LEVELS:
+            raise ValueError(f"unknown levels {sorted(levels - OPTIONAL_LEVELS)}")
+
+    def smp_rules(self, version: str | QemuVersion) -> SmpRules:
+        """The :class:`SmpRules` of this machine type under QEMU ``version``."""
+        return SmpRules(
+            self.name,
+            self.levels,
+            self.min_cpus,
+            self.max_cpus,
+            self.prefer_sockets,
+            str(qemu_version(version)),
+        )
+
+
+def machine_types(arch: str, *, qemu_version: str | QemuVersion | None = None) -> list[MachineType]:
+    """The machine types QEMU ``qemu_version`` offers for ``arch``, newest first.
+
+    >>> [m.name for m in machine_types("s390x", qemu_version="8.0")][:2]
+    ['s390-ccw-virtio-8.0', 's390-ccw-virtio-7.2']
+    """
+    return list(get_arch(arch).machine_types(_version(qemu_version)))
+
+
+def _version(version: str | QemuVersion | None) -> QemuVersion:
+    return qemu_version(version)
+
+
+@attrs.frozen(kw_only=True)
+class Machine:
+    """A machine type of a given QEMU release for one architecture, ready to resolve ``-smp``.
+
+    Build it with :func:`machine`. ``options`` holds the ``-machine``/``-cpu``/
+    ``-accel`` settings the board checks look at (``cpu``, ``accel``, ``gic-version``).
+    """
+
+    arch: ArchPlugin
+    type: MachineType
+    qemu_version: QemuVersion
+    options: Mapping[str, str] = attrs.field(factory=dict, converter=_as_options)
+
+    @property
+    def name(self) -> str:
+        """The machine type's full name."""
+        return self.type.name
+
+    @property
+    def smp_rules(self) -> SmpRules:
+        """The generic ``-smp`` rules of this machine."""
+        return self.type.smp_rules(self.qemu_version)
+
+    def resolve(self, smp: str | SmpConfig) -> CpuTopology:
+        """Resolve ``-smp`` as QEMU would start this machine: the generic rules, then the board's.
+
+        >>> m = machine("ppc64", "pseries-7.2", qemu_version="7.2")
+        >>> m.resolve("4,threads=2")
+        Traceback (most recent call last):
+        ...
+        topology.BoardError: TCG cannot support more than 1 thread/core on a pseries machine
+        """
+        topology = resolve_smp(smp, self.smp_rules)
+        board_warnings = self.arch.check_board(self.type, topology, self.options, self.qemu_version)
+        if not board_warnings:
+            return topology
+        return attrs.evolve(topology, warnings=(*topology.warnings, *board_warnings))
+
+
+def machine(
+    arch: str,
+    name: str | None = None,
+    *,
+    qemu_version: str | QemuVersion | None = None,
+    **options: str,
+) -> Machine:
+    """The machine ``name`` (a versioned type or an alias) of QEMU ``qemu_version`` for ``arch``.
+
+    ``arch`` is a QEMU target (``x86_64``, ``ppc64``, ``s390x``, ``aarch64``) or a
+    plugin name; ``name`` defaults to the machine QEMU picks without ``-machine``.
+    Keyword options are board settings: ``cpu="Skylake-Client"``, ``accel="kvm"``,
+    ``gic_version="3"`` (underscores stand for dashes).
+
+    >>> machine("x86_64", "q35", qemu_version="9.2").name
+    'pc-q35-9.2'
+    >>> machine("x86_64", "pc-q35-1.0", qemu_version="9.2")
+    Traceback (most recent call last):
+    ...
+    topology.UnknownMachineError: unsupported machine type: "pc-q35-1.0"
+    """
+    plugin = get_arch(arch)
+    version = _version(qemu_version)
+    types = plugin.machine_types(version)
+    if name is None:
+        name = plugin.default_machine(version)
+        if name is None:
+            raise UnknownMachineError(
+                "No machine specified, and there is no default", what="machine", where=arch
+            )
+    for candidate in types:
+        if name == candidate.name or name in candidate.aliases:
+            settings = {key.replace("_", "-"): str(value) for key, value in options.items()}
+            return Machine(arch=plugin, type=candidate, qemu_version=version, options=settings)
+    names = [t.name for t in types] + [a for t in types for a in t.aliases]
+    close = difflib.get_close_matches(name, names, n=1)
+    error = UnknownMachineError(
+        f'unsupported machine type: "{name}"', what=name, where=f"{arch} QEMU {version}"
+    )
+    error.suggestion = close[0] if close else None  # type: ignore[attr-defined]
+    raise error

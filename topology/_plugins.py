@@ -1,0 +1,157 @@
+"""Architecture plugins: the interface the core asks, and where plugins are found.
+
+A plugin is any object with the attributes and methods of :class:`ArchPlugin`,
+published in the entry-point group ``topology.arch``::
+
+    [project.entry-points."topology.arch"]
+    riscv = "my_package.riscv:PLUGIN"
+
+The built-in plugins (``arch.x86``, ``arch.spapr``, ``arch.s390x``, ``arch.arm``)
+register the same way, and are also listed here so that a bare source checkout
+works before the package is installed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import warnings
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+
+from ._errors import PluginError, UnknownArchError
+
+if TYPE_CHECKING:
+    from ._machine import MachineType
+    from ._topology import CpuTopology, QemuWarning
+    from ._versions import QemuVersion
+
+__all__ = ["ENTRY_POINT_GROUP", "ArchPlugin", "arch_names", "get_arch"]
+
+ENTRY_POINT_GROUP: Final = "topology.arch"
+
+_BUILTIN: Final = {
+    "x86": "arch.x86:PLUGIN",
+    "spapr": "arch.spapr:PLUGIN",
+    "s390x": "arch.s390x:PLUGIN",
+    "arm": "arch.arm:PLUGIN",
+}
+
+
+@runtime_checkable
+class ArchPlugin(Protocol):
+    """What an architecture tells the core.
+
+    Attributes:
+        name: the plugin's name (``"x86"``).
+        targets: QEMU target names this plugin serves, as in
+            ``qemu-system-<target>`` (``("x86_64",)``); the first is the main one.
+    """
+
+    name: str
+    targets: tuple[str, ...]
+
+    def machine_types(self, version: QemuVersion) -> Sequence[MachineType]:
+        """Every machine type QEMU ``version`` offers for this architecture, newest first."""
+        ...
+
+    def default_machine(self, version: QemuVersion) -> str | None:
+        """The machine QEMU picks without ``-machine``, or None when it insists on one."""
+        ...
+
+    def check_board(
+        self,
+        machine_type: MachineType,
+        topology: CpuTopology,
+        options: Mapping[str, str],
+        version: QemuVersion,
+    ) -> list[QemuWarning]:
+        """The board's own checks on a resolved topology, after the generic ones.
+
+        ``options`` holds the ``-machine`` and ``-cpu`` settings that matter
+        (``cpu``, ``accel``, ``gic-version``, ...). Raise :class:`BoardError`
+        with QEMU's text to refuse; return QEMU's warnings otherwise.
+        """
+        ...
+
+
+def _load(name: str, target: str) -> ArchPlugin:
+    module_name, _, attribute = target.partition(":")
+    try:
+        plugin = getattr(importlib.import_module(module_name), attribute)
+    except Exception as error:
+        raise PluginError(
+            f"architecture plugin '{name}' ({target}) failed to load: {error}",
+            what=name,
+            where=target,
+        ) from error
+    missing = [
+        member
+        for member in ("name", "targets", "machine_types", "default_machine", "check_board")
+        if not hasattr(plugin, member)
+    ]
+    if missing:
+        raise PluginError(
+            f"architecture plugin '{name}' ({target}) lacks {', '.join(missing)}",
+            what=name,
+            where=target,
+        )
+    return plugin  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _registry() -> dict[str, str]:
+    found = dict(_BUILTIN)
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in found and found[entry.name] != entry.value:
+            warnings.warn(
+                f"architecture plugin '{entry.name}' is registered twice "
+                f"({found[entry.name]} and {entry.value}); using {found[entry.name]}",
+                stacklevel=2,
+            )
+            continue
+        found[entry.name] = entry.value
+    return found
+
+
+@functools.cache
+def _plugin(name: str) -> ArchPlugin:
+    return _load(name, _registry()[name])
+
+
+def arch_names() -> list[str]:
+    """Every name :func:`get_arch` accepts: plugin names and QEMU target names.
+
+    >>> "x86_64" in arch_names() and "ppc64" in arch_names()
+    True
+    """
+    names: set[str] = set()
+    for name in _registry():
+        names.add(name)
+        names.update(_plugin(name).targets)
+    return sorted(names)
+
+
+def get_arch(name: str) -> ArchPlugin:
+    """The plugin for an architecture, by plugin name (``spapr``) or QEMU target (``ppc64``).
+
+    >>> get_arch("ppc64").name
+    'spapr'
+    >>> get_arch("x86-64")
+    Traceback (most recent call last):
+    ...
+    topology.UnknownArchError: unknown architecture 'x86-64'; did you mean 'x86_64'?
+    """
+    registry = _registry()
+    if name in registry:
+        return _plugin(name)
+    for plugin_name in registry:
+        plugin = _plugin(plugin_name)
+        if name in plugin.targets:
+            return plugin
+    candidates = arch_names()
+    close = difflib.get_close_matches(name, candidates, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(candidates)}"
+    raise UnknownArchError(f"unknown architecture '{name}'{hint}", what=name)

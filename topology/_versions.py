@@ -1,0 +1,97 @@
+"""QEMU release versions that cputopo models."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+import attrs
+
+from ._errors import UnsupportedVersionError
+
+__all__ = ["NEWEST_QEMU", "SUPPORTED_QEMU_VERSIONS", "QemuVersion", "qemu_version"]
+
+
+@functools.total_ordering
+@attrs.frozen
+class QemuVersion:
+    """A QEMU release, compared by (major, minor).
+
+    >>> qemu_version("7.2.22") < qemu_version("10.0")
+    True
+    >>> str(qemu_version("9.1"))
+    '9.1'
+    """
+
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, QemuVersion):
+            return NotImplemented
+        return (self.major, self.minor) < (other.major, other.minor)
+
+    def at_least(self, text: str) -> bool:
+        """Whether this release is ``text`` (``"9.1"``) or newer."""
+        major, minor = (int(part) for part in text.split("."))
+        return (self.major, self.minor) >= (major, minor)
+
+
+SUPPORTED_QEMU_VERSIONS: Final = tuple(
+    QemuVersion(major, minor)
+    for major, minor in (
+        (7, 2),
+        (8, 0),
+        (8, 1),
+        (8, 2),
+        (9, 0),
+        (9, 1),
+        (9, 2),
+        (10, 0),
+        (10, 1),
+        (10, 2),
+    )
+)
+NEWEST_QEMU: Final = SUPPORTED_QEMU_VERSIONS[-1]
+
+_VERSION_RE: Final = re.compile(r"(\d{1,3})\.(\d{1,3})(?:\.\d{1,5})?")
+
+
+def qemu_version(version: str | QemuVersion | None = None) -> QemuVersion:
+    """The supported QEMU release named by ``version`` (``"10.0"``, ``"7.2.22"``).
+
+    ``None`` means the newest supported release. A micro version is accepted
+    and ignored: stable releases keep the CPU topology rules of their series.
+
+    >>> qemu_version()
+    QemuVersion(major=10, minor=2)
+    >>> qemu_version("6.2")
+    Traceback (most recent call last):
+    ...
+    topology.UnsupportedVersionError: QEMU 6.2 is not supported; supported: 7.2, ...
+    """
+    if version is None:
+        return NEWEST_QEMU
+    if isinstance(version, QemuVersion):
+        found = version
+    else:
+        match = _VERSION_RE.fullmatch(str(version).strip())
+        if match is None:
+            raise UnsupportedVersionError(
+                f"'{version}' is not a QEMU version (expected MAJOR.MINOR, e.g. 10.0)",
+                what="qemu_version",
+                value=version,
+            )
+        found = QemuVersion(int(match[1]), int(match[2]))
+    if found not in SUPPORTED_QEMU_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_QEMU_VERSIONS)
+        raise UnsupportedVersionError(
+            f"QEMU {found} is not supported; supported: {supported}",
+            what="qemu_version",
+            value=str(version),
+        )
+    return found
