@@ -20,7 +20,7 @@ from ._versions import SUPPORTED_QEMU_VERSIONS
 
 __all__ = ["main"]
 
-EXAMPLE_SMP = "12,sockets=2,dies=1,cores=3,threads=2,maxcpus=24"
+EXAMPLE_SMP = "8,sockets=2,dies=2,cores=3,threads=2,maxcpus=24"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,7 +65,10 @@ def _render(chosen: Machine, smp: str, topology: CpuTopology) -> str:
         f"  {'cpus':<{width}} {topology.cpus} present of {topology.max_cpus} possible "
         f"({topology.hotpluggable_cpus} hot-pluggable)"
     )
-    lines.extend(f"{warning}" for warning in topology.warnings)
+    for warning in topology.warnings:
+        lines.append(f"{warning}")
+        if warning.hint:
+            lines.append(warning.hint)
     return "\n".join(lines)
 
 

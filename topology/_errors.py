@@ -52,6 +52,8 @@ class TopologyError(Exception):
         value: the offending value, when there is one.
         hint: a second line QEMU prints after some errors
             (``Use -machine help to list supported machines``), or ``None``.
+        warnings: what QEMU warned about before it refused (a tuple of
+            :class:`QemuWarning`), in the order QEMU prints them.
 
     >>> err = TopologyError("Invalid SMP CPUs 0", what="cpus", value=0)
     >>> str(err), err.what, err.value
@@ -73,6 +75,7 @@ class TopologyError(Exception):
         self.where = where
         self.value = value
         self.hint = hint
+        self.warnings: tuple[Any, ...] = ()
 
     def __str__(self) -> str:
         return self.message

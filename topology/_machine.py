@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 import attrs
 
-from ._errors import UnknownMachineError
+from ._errors import TopologyError, UnknownMachineError
 from ._plugins import ArchPlugin, get_arch
 from ._rules import SmpRules
 from ._smp_config import SmpConfig
 from ._smp_resolve import resolve_smp
-from ._topology import OPTIONAL_LEVELS, CpuTopology
+from ._topology import OPTIONAL_LEVELS, CpuTopology, QemuWarning
 from ._versions import QemuVersion, qemu_version
 
 __all__ = ["Machine", "MachineType", "machine", "machine_types"]
@@ -39,7 +38,7 @@ class MachineType:
         default_cpu: the CPU model used without ``-cpu``.
         hotpluggable_cpus: whether ``device_add`` can add CPUs.
         auto_numa: whether one NUMA node is created even without ``-numa``.
-        deprecated: whether QEMU marks it deprecated.
+        deprecation_reason: why QEMU marks it deprecated, or None when it does not.
     """
 
     name: str
@@ -51,7 +50,12 @@ class MachineType:
     default_cpu: str
     hotpluggable_cpus: bool = True
     auto_numa: bool = False
-    deprecated: bool = False
+    deprecation_reason: str | None = None
+
+    @property
+    def deprecated(self) -> bool:
+        """Whether QEMU marks this type deprecated (and warns when it starts)."""
+        return self.deprecation_reason is not None
 
     @levels.validator
     def _check_levels(self, _attribute: object, levels: frozenset[str]) -> None:
@@ -116,10 +120,24 @@ class Machine:
         topology.BoardError: TCG cannot support more than 1 thread/core on a pseries machine
         """
         topology = resolve_smp(smp, self.smp_rules)
-        board_warnings = self.arch.check_board(self.type, topology, self.options, self.qemu_version)
-        if not board_warnings:
+        # QEMU's order: -smp warnings, the deprecation warning, then the board's.
+        found = list(topology.warnings)
+        if self.type.deprecation_reason is not None:
+            found.append(
+                QemuWarning(
+                    message=f"Machine type '{self.name}' is deprecated: "
+                    f"{self.type.deprecation_reason}",
+                    what="machine",
+                )
+            )
+        try:
+            found += self.arch.check_board(self.type, topology, self.options, self.qemu_version)
+        except TopologyError as error:
+            error.warnings = (*found, *error.warnings)
+            raise
+        if len(found) == len(topology.warnings):
             return topology
-        return attrs.evolve(topology, warnings=(*topology.warnings, *board_warnings))
+        return attrs.evolve(topology, warnings=tuple(found))
 
 
 def machine(
@@ -142,6 +160,10 @@ def machine(
     Traceback (most recent call last):
     ...
     topology.UnknownMachineError: unsupported machine type: "pc-q35-1.0"
+    >>> machine("x86_64", "pc-q35-1.0", qemu_version="7.2").message
+    Traceback (most recent call last):
+    ...
+    topology.UnknownMachineError: unsupported machine type
     """
     plugin = get_arch(arch)
     version = _version(qemu_version)
@@ -150,16 +172,24 @@ def machine(
         name = plugin.default_machine(version)
         if name is None:
             raise UnknownMachineError(
-                "No machine specified, and there is no default", what="machine", where=arch
+                "No machine specified, and there is no default",
+                what="machine",
+                where=arch,
+                hint="Use -machine help to list supported machines",
             )
     for candidate in types:
         if name == candidate.name or name in candidate.aliases:
             settings = {key.replace("_", "-"): str(value) for key, value in options.items()}
             return Machine(arch=plugin, type=candidate, qemu_version=version, options=settings)
-    names = [t.name for t in types] + [a for t in types for a in t.aliases]
-    close = difflib.get_close_matches(name, names, n=1)
-    error = UnknownMachineError(
-        f'unsupported machine type: "{name}"', what=name, where=f"{arch} QEMU {version}"
+    # QEMU names the type in the message from 9.1 on.
+    message = (
+        f'unsupported machine type: "{name}"'
+        if version.at_least("9.1")
+        else "unsupported machine type"
     )
-    error.suggestion = close[0] if close else None  # type: ignore[attr-defined]
-    raise error
+    raise UnknownMachineError(
+        message,
+        what=name,
+        where=f"{arch} QEMU {version}",
+        hint="Use -machine help to list supported machines",
+    )

@@ -9,6 +9,7 @@ import attrs
 from ._cint import INT64_MAX, INT64_MIN, parse_int64
 from ._errors import HelpRequested, ParameterError
 from ._keyval import parse_keyval
+from ._unknown_member import reported_unknown_member
 from ._versions import QemuVersion
 from ._versions import qemu_version as _version
 
@@ -151,22 +152,22 @@ def parse_smp(text: str, *, qemu_version: str | QemuVersion | None = None) -> Sm
             continue
         number = parse_int64(raw) if isinstance(raw, str) else None
         if number is None:
-            # A dotted key turns the member into a dictionary, which QEMU
-            # reports with the generic type-mismatch text.
-            expected = "integer" if isinstance(raw, str) else None
+            # A dotted key turns the member into a dictionary of parameters
+            # that QEMU finds unexpected where it wants a number.
             message = (
                 f"Parameter 'smp.{member}' expects integer"
-                if expected
-                else f"Invalid parameter type for 'smp.{member}', expected: integer"
+                if isinstance(raw, str)
+                else f"Parameters 'smp.{member}.*' are unexpected"
             )
             raise ParameterError(message, what=member, where="smp", value=raw)
         values[member] = number
-    unknown = [key for key in tree if key not in known]
-    if unknown:
+    if any(key not in known for key in tree):
+        reported = reported_unknown_member(list(tree), [m for m in known if m in tree])
+        assert reported is not None
         raise ParameterError(
-            f"Parameter 'smp.{unknown[0]}' is unexpected",
-            what=unknown[0],
+            f"Parameter 'smp.{reported}' is unexpected",
+            what=reported,
             where="smp",
-            value=tree[unknown[0]],
+            value=tree[reported],
         )
     return SmpConfig(**values)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Final
 
 from ._cint import UINT32_MASK, as_int32
-from ._errors import CpuCountError, InvalidTopologyError, ParameterError
+from ._errors import CpuCountError, InvalidTopologyError, ParameterError, TopologyError
 from ._rules import SmpRules
 from ._smp_config import SmpConfig, parse_smp, smp_members
 from ._topology import LEVELS, CpuTopology, QemuWarning
@@ -140,7 +140,7 @@ def resolve_smp(smp: str | SmpConfig, rules: SmpRules) -> CpuTopology:
     ``smp`` is the option string (``"8,sockets=2"``) or an already parsed
     :class:`SmpConfig`. The result is the complete topology; QEMU's warnings
     are in its ``warnings``. A refusal raises a :class:`TopologyError` whose
-    text is QEMU's.
+    text is QEMU's, and whose ``warnings`` hold what QEMU printed before it.
 
     >>> q35 = SmpRules("pc-q35-9.2", frozenset({"dies", "modules"}), 1, 4096, False, "9.2")
     >>> topo = resolve_smp("8,sockets=2", q35)
@@ -151,6 +151,15 @@ def resolve_smp(smp: str | SmpConfig, rules: SmpRules) -> CpuTopology:
     ...
     topology.InvalidTopologyError: Invalid CPU topology: ... cores (4) * threads (0) != maxcpus (4)
     """
+    warnings: list[QemuWarning] = []
+    try:
+        return _resolve(smp, rules, warnings)
+    except TopologyError as error:
+        error.warnings = (*warnings, *error.warnings)
+        raise
+
+
+def _resolve(smp: str | SmpConfig, rules: SmpRules, warnings: list[QemuWarning]) -> CpuTopology:
     version = rules.version
     if isinstance(smp, str):
         config = parse_smp(smp, qemu_version=version)
@@ -163,7 +172,6 @@ def resolve_smp(smp: str | SmpConfig, rules: SmpRules) -> CpuTopology:
                     f"Parameter 'smp.{member}' is unexpected", what=member, where="smp"
                 )
     given = config.given()
-    warnings: list[QemuWarning] = []
     if 0 in given.values():
         zero = next(member for member, value in given.items() if value == 0)
         if version.at_least("9.0"):

@@ -35,10 +35,12 @@ class QemuWarning:
     Attributes:
         message: QEMU's text, without the ``qemu-system-<arch>: warning: `` prefix.
         what: what the warning is about (an option member, a level), if anything.
+        hint: a second line QEMU prints after the warning, without a prefix.
     """
 
     message: str
     what: str | None = None
+    hint: str | None = None
 
     def __str__(self) -> str:
         return f"warning: {self.message}"
@@ -60,6 +62,7 @@ class CpuTopology:
     Each level counts units per unit of the level above (cores per module,
     threads per core, ...); ``max_cpus`` is the product of all levels and
     ``cpus`` the CPUs present at start. Levels a machine lacks are 1.
+    As in QEMU, the product is taken modulo 2^32.
     ``warnings`` holds what QEMU warned about while resolving; it takes no
     part in equality.
 
@@ -81,9 +84,11 @@ class CpuTopology:
     warnings: tuple[QemuWarning, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        # QEMU multiplies in 32 bits, so it accepts counts whose product only
+        # wraps round to max_cpus (sockets=-1 is 4294967295 sockets); so do we.
         product = 1
         for level in LEVELS:
-            product *= getattr(self, level)
+            product = (product * getattr(self, level)) & 0xFFFFFFFF
         if product != self.max_cpus:
             raise InvalidTopologyError(
                 f"the levels multiply to {product}, not max_cpus ({self.max_cpus})",

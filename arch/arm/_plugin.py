@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._releases import release_key, releases_between
+from topology._releases import (
+    AGE_DEPRECATION_REASON,
+    deprecated_by_age,
+    release_key,
+    releases_between,
+)
 
 __all__ = ["PLUGIN", "ArmPlugin"]
 
@@ -50,10 +55,14 @@ class ArmPlugin:
                 name=f"virt-{release}",
                 aliases=("virt",) if release == newest else (),
                 levels={"clusters"},
-                max_cpus=512,
+                # virt_machine_class_init: 512 since virt-3.0, 255 before.
+                max_cpus=512 if release_key(release) >= (3, 0) else 255,
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="cortex-a15",
                 hotpluggable_cpus=False,
+                deprecation_reason=(
+                    AGE_DEPRECATION_REASON if deprecated_by_age(release, version) else None
+                ),
             )
             for release in releases_between("2.6", version)
         )

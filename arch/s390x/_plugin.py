@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._releases import release_key, releases_between
+from topology._releases import (
+    AGE_DEPRECATION_REASON,
+    deprecated_by_age,
+    release_key,
+    releases_between,
+)
 
 __all__ = ["PLUGIN", "S390xPlugin"]
 
@@ -38,8 +43,12 @@ class S390xPlugin:
                 max_cpus=MAX_CPUS,
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu",
+                deprecation_reason=(
+                    AGE_DEPRECATION_REASON if deprecated_by_age(release, version) else None
+                ),
             )
-            for release in releases_between("2.4", version)
+            # 2.4-2.8 were removed in 10.0.
+            for release in releases_between("2.9" if version.at_least("10.0") else "2.4", version)
         )
 
     def default_machine(self, version: QemuVersion) -> str | None:
@@ -53,9 +62,12 @@ class S390xPlugin:
         version: QemuVersion,
     ) -> list[QemuWarning]:
         release = machine_type.name.rsplit("-", 1)[1]
-        if topology.threads > 1 and release_key(release) >= (7, 2):
+        # s390_init_cpus: machine types 7.2 and newer allow one thread, older
+        # ones as many as there can be CPUs (ccw_machine_7_1_class_options).
+        max_threads = 1 if release_key(release) >= (7, 2) else MAX_CPUS
+        if topology.threads > max_threads:
             raise BoardError(
-                "S390 does not support more than 1 threads.",
+                f"S390 does not support more than {max_threads} threads.",
                 what="threads",
                 value=topology.threads,
             )

@@ -12,24 +12,54 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._releases import release_key, releases_between
+from topology._releases import (
+    AGE_DEPRECATION_REASON,
+    deprecated_by_age,
+    release_key,
+    releases_between,
+)
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
-_OLDEST: Final = (("0.0", "2.1"),)
+
+def _oldest(version: QemuVersion) -> str:
+    # pseries-2.1 ... 2.12 (and 2.12-sxxm) were removed in 9.2.
+    return "3.0" if version.at_least("9.2") else "2.1"
 
 
 def _max_cpus(version: QemuVersion) -> int:
-    # A property of the QEMU binary, not of the machine version.
-    if version.at_least("9.0"):
+    # A property of the QEMU binary, not of the machine version. Upstream 7.2.0
+    # had INT32_MAX, but the 4096 limit of 9.0 was backported to 7.2.11, and
+    # Debian's 7.2.22 enforces it.
+    if version.at_least("9.0") or version == QemuVersion(7, 2):
         return 4096
     return 2**31 - 1
 
 
 def _default_cpu(version: QemuVersion, release: str) -> str:
+    """Default CPU model of pseries-``release`` in QEMU ``version`` (spapr class options)."""
+    key = release_key(release)
+    if key <= (2, 7):
+        return "power7_v2.3"
+    if key <= (3, 1):
+        return "power8_v2.0"
+    if key >= (9, 0) and version.at_least("9.0"):
+        return "power10_v2.0"
     if version.at_least("10.0"):
-        return "power10_v2.0" if release_key(release) >= (10, 0) else "power9_v2.2"
+        return "power9_v2.2"
+    if version.at_least("9.0"):
+        return "power10_v2.0"  # 9.0-9.2 gave every type power10 (fixed in 10.0)
+    if version.at_least("8.1"):
+        return "power9_v2.2"
     return "power9_v2.0"
+
+
+def _deprecation(release: str, version: QemuVersion) -> str | None:
+    if deprecated_by_age(release, version):
+        return AGE_DEPRECATION_REASON
+    if version == QemuVersion(9, 0) and release_key(release) <= (2, 11):
+        return "old and not maintained - use a 2.12+ version"
+    return None
 
 
 class SpaprPlugin:
@@ -41,7 +71,7 @@ class SpaprPlugin:
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
         newest = f"{version.major}.{version.minor}"
-        releases = releases_between(_OLDEST[0][1], version)
+        releases = releases_between(_oldest(version), version)
         if "2.12" in releases:
             releases.insert(releases.index("2.12"), "2.12-sxxm")
         return tuple(
@@ -52,6 +82,7 @@ class SpaprPlugin:
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu=_default_cpu(version, release),
                 auto_numa=True,
+                deprecation_reason=_deprecation(release, version),
             )
             for release in releases
         )
@@ -68,13 +99,6 @@ class SpaprPlugin:
     ) -> list[QemuWarning]:
         threads = topology.threads
         tcg = options.get("accel", "tcg") == "tcg"
-        if threads & (threads - 1):
-            raise BoardError(
-                f"Cannot support {threads} threads/core on a pseries machine because it "
-                "must be a power of 2",
-                what="threads",
-                value=threads,
-            )
         if tcg and threads > 1 and not version.at_least("8.1"):
             raise BoardError(
                 "TCG cannot support more than 1 thread/core on a pseries machine",
@@ -84,6 +108,14 @@ class SpaprPlugin:
         if tcg and threads > 8:
             raise BoardError(
                 "TCG cannot support more than 8 threads/core on a pseries machine",
+                what="threads",
+                value=threads,
+            )
+        # Observed on 7.2: the TCG refusal comes before the power-of-2 check.
+        if threads & (threads - 1):
+            raise BoardError(
+                f"Cannot support {threads} threads/core on a pseries machine because it "
+                "must be a power of 2",
                 what="threads",
                 value=threads,
             )

@@ -14,18 +14,39 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._releases import release_key, releases_between
+from topology._cint import as_int32
+from topology._releases import (
+    AGE_DEPRECATION_REASON,
+    deprecated_by_age,
+    release_key,
+    releases_between,
+)
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
-# Oldest versioned type of each family, by the QEMU release that dropped older ones.
-_I440FX_OLDEST: Final = (("9.1", "2.4"), ("9.0", "2.0"), ("0.0", "1.4"))
-_Q35_OLDEST: Final = (("9.1", "2.4"), ("0.0", "2.4"))
-_I440FX_DEPRECATED_BELOW: Final = (("9.1", "2.4"), ("9.0", "2.0"), ("0.0", "1.8"))
+# Oldest versioned i440fx type, by the QEMU release that removed older ones by hand
+# (1.4-1.7 in 8.2, 2.0-2.3 in 9.1; from 10.1 the age rule removes more).
+_I440FX_OLDEST: Final = (("9.1", "2.4"), ("8.2", "2.0"), ("0.0", "1.4"))
+# Hand deprecations before the age rule (9.1): (since QEMU, newest deprecated type).
+_I440FX_DEPRECATED: Final = (("9.1", "0.0"), ("8.2", "2.3"), ("0.0", "1.7"))
+_OLD_I440FX_REASON: Final = "old and unattended - use a newer version instead"
 
 
 def _pick(table: tuple[tuple[str, str], ...], version: QemuVersion) -> str:
     return next(value for since, value in table if version.at_least(since))
+
+
+def _i440fx_deprecation(release: str, version: QemuVersion) -> str | None:
+    if deprecated_by_age(release, version):
+        return AGE_DEPRECATION_REASON
+    newest_deprecated = _pick(_I440FX_DEPRECATED, version)
+    if release_key(release) <= release_key(newest_deprecated):
+        return _OLD_I440FX_REASON
+    return None
+
+
+def _age_deprecation(release: str, version: QemuVersion) -> str | None:
+    return AGE_DEPRECATION_REASON if deprecated_by_age(release, version) else None
 
 
 def _levels(version: QemuVersion) -> frozenset[str]:
@@ -45,29 +66,34 @@ def _q35_max_cpus(machine_release: str) -> int:
 
 
 def _apic_id_limit(topology: CpuTopology) -> int:
-    """One more than the APIC ID of the last possible CPU (``x86_cpus_init``)."""
+    """One more than the APIC ID of the last possible CPU (``x86_cpus_init``).
+
+    APIC IDs pack thread, core, module, die and socket ids into bit fields, each
+    as wide as its count needs (``include/hw/i386/topology.h``).
+    """
 
     def width(count: int) -> int:
         return (count - 1).bit_length()
 
-    smt = width(topology.threads)
-    core = smt + width(topology.cores)
-    module = core + width(topology.modules)
-    die = module + width(topology.dies)
-    pkg = die + width(topology.dies)
+    threads, cores, modules, dies = (
+        topology.threads,
+        topology.cores,
+        topology.modules,
+        topology.dies,
+    )
+    core_offset = width(threads)
+    module_offset = core_offset + width(cores)
+    die_offset = module_offset + width(modules)
+    socket_offset = die_offset + width(dies)
     last = topology.max_cpus - 1
-    threads = topology.threads
-    cores = topology.cores
-    modules = topology.modules
-    dies = topology.dies
-    apic = (
-        (last // (dies * modules * cores * threads)) << pkg
-        | (last // (modules * cores * threads) % dies) << module
-        | (last // (cores * threads) % modules) << core
-        | (last // threads % cores) << smt
+    apic_id = (
+        (last // (dies * modules * cores * threads)) << socket_offset
+        | (last // (modules * cores * threads) % dies) << die_offset
+        | (last // (cores * threads) % modules) << module_offset
+        | (last // threads % cores) << core_offset
         | last % threads
     )
-    return apic + 1
+    return apic_id + 1
 
 
 class X86Plugin:
@@ -88,13 +114,11 @@ class X86Plugin:
                 max_cpus=255,
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
-                auto_numa=False,
-                deprecated=release_key(release)
-                < release_key(_pick(_I440FX_DEPRECATED_BELOW, version)),
+                deprecation_reason=_i440fx_deprecation(release, version),
             )
             for release in releases_between(_pick(_I440FX_OLDEST, version), version)
         ]
-        q35_releases = releases_between(_pick(_Q35_OLDEST, version), version)
+        q35_releases = releases_between("2.4", version)
         if "4.0" in q35_releases:
             q35_releases.insert(q35_releases.index("4.0"), "4.0.1")
         q35 = [
@@ -105,6 +129,7 @@ class X86Plugin:
                 max_cpus=_q35_max_cpus(release),
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
+                deprecation_reason=_age_deprecation(release, version),
             )
             for release in q35_releases
         ]
@@ -112,7 +137,14 @@ class X86Plugin:
             MachineType(
                 name="microvm", max_cpus=288, default_cpu="qemu64", hotpluggable_cpus=False
             ),
-            MachineType(name="isapc", max_cpus=1, default_cpu="486", hotpluggable_cpus=False),
+            # isapc is a PC machine with PC's levels; microvm has none.
+            MachineType(
+                name="isapc",
+                levels=levels,
+                max_cpus=1,
+                default_cpu="486",
+                hotpluggable_cpus=False,
+            ),
         ]
         return (*i440fx, *q35, *others)
 
@@ -143,13 +175,14 @@ class X86Plugin:
             )
         found: list[QemuWarning] = []
         cpu = options.get("cpu", machine_type.default_cpu).split(",")[0]
-        if topology.threads > 1 and cpu in _AMD_WITHOUT_TOPOEXT:
+        # QEMU compares the thread count as a signed int (so 2^32 - 1 is -1).
+        if as_int32(topology.threads) > 1 and cpu in _AMD_WITHOUT_TOPOEXT:
             found.append(
                 QemuWarning(
                     message="This family of AMD CPU doesn't support hyperthreading"
-                    f"({topology.threads}). Please configure -smp options properly or try "
-                    "enabling topoext feature.",
+                    f"({as_int32(topology.threads)})",
                     what="threads",
+                    hint="Please configure -smp options properly or try enabling topoext feature.",
                 )
             )
         return found
