@@ -175,7 +175,11 @@ def _qemu_slots(run: QemuRun, hotplug: bool) -> Counter[tuple[Any, ...]]:
     return slots
 
 
-def _compare(arch: str, machine_name: str, options: dict[str, str], smp: str) -> None:
+def _compare(
+    arch: str, machine_name: str, options: dict[str, str], smp: str, version: str = VERSION
+) -> None:
+    """Start QEMU ``version`` with ``-machine machine_name,options -smp smp`` and
+    assert that the model answers the same."""
     require_qemu(arch)
     machine_option = ",".join([machine_name, *(f"{k}={v}" for k, v in options.items())])
     hotplug = machine_name != "microvm" and arch != "aarch64"
@@ -185,7 +189,7 @@ def _compare(arch: str, machine_name: str, options: dict[str, str], smp: str) ->
     # over every socket while building firmware tables and never finish starting.
     # There is then no answer from QEMU to compare with.
     assume(not run.timed_out)
-    model = topology.machine(arch, machine_name, qemu_version=VERSION, **options)
+    model = topology.machine(arch, machine_name, qemu_version=version, **options)
     context = f"qemu-system-{arch} -machine {machine_option} -smp {smp!r}: {run.stderr_lines}"
     try:
         topo = model.resolve(smp)

@@ -31,6 +31,8 @@ __all__ = ["KeyvalTree", "parse_keyval"]
 _MAX_FRAGMENT: Final = 127
 _QAPI_NAME: Final = re.compile(r"(?:__[a-z0-9.\-]+_)?[A-Za-z][A-Za-z0-9_\-]*")
 _INDEX: Final = re.compile(r"[0-9]+")
+_KEY_END: Final = re.compile(r"[=,]")
+_COMMA: Final = re.compile(",")
 
 KeyvalTree: TypeAlias = dict[str, "str | KeyvalTree"]
 
@@ -71,13 +73,13 @@ def _parse_one(
         return OptionSyntaxError(reason, option=option, text=text, what=what)
 
     rest = text[start:]
-    key_len = _span_until(rest, "=,")
+    key_len = _span_until(rest, _KEY_END)
     if key_len and (key_len == len(rest) or rest[key_len] != "="):
         if _help_length(rest) == key_len:
             end = start + key_len
             return (end + 1 if end < len(text) and text[end] == "," else end), True
         if implied_key is not None:
-            value_len = _span_until(rest, ",")
+            value_len = _span_until(rest, _COMMA)
             _put(tree, [implied_key], rest[:value_len], implied_key, fail)
             end = start + value_len
             return (end + 1 if end < len(text) else end), False
@@ -105,24 +107,28 @@ def _parse_one(
     if pos >= len(text) or text[pos] != "=":
         raise fail(f"Expected '=' after parameter '{key}'", what=key)
     pos += 1
+    # The value runs to the first lone comma; ",," stands for one comma.
     value: list[str] = []
-    while pos < len(text):
-        char = text[pos]
-        if char == ",":
-            pos += 1
-            if pos >= len(text) or text[pos] != ",":
-                break
-        value.append(text[pos])
-        pos += 1
+    while True:
+        comma = text.find(",", pos)
+        if comma < 0:
+            value.append(text[pos:])
+            pos = len(text)
+            break
+        value.append(text[pos:comma])
+        if text.startswith(",,", comma):
+            value.append(",")
+            pos = comma + 2
+            continue
+        pos = comma + 1
+        break
     _put(tree, fragments, "".join(value), key, fail)
     return pos, False
 
 
-def _span_until(text: str, stops: str) -> int:
-    for index, char in enumerate(text):
-        if char in stops:
-            return index
-    return len(text)
+def _span_until(text: str, stops: re.Pattern[str]) -> int:
+    found = stops.search(text)
+    return found.start() if found else len(text)
 
 
 def _put(

@@ -55,6 +55,9 @@ class SmpRules:
         prefer_sockets: fill in sockets before cores (machine types 6.1 and older).
         qemu_version: the QEMU release whose rules and messages apply.
 
+    Attributes:
+        version: :attr:`qemu_version` as a comparable :class:`QemuVersion`.
+
     >>> SmpRules("pc-q35-7.2", frozenset({"dies"}), 1, 288, False, "7.2").version
     QemuVersion(major=7, minor=2)
     """
@@ -65,8 +68,8 @@ class SmpRules:
     max_cpus: int = attrs.field(validator=_check_cpu_bounds)
     prefer_sockets: bool
     qemu_version: str = attrs.field(default=str(qemu_version()), converter=_normalise_version)
+    # Parsed once: resolution consults it many times.
+    version: QemuVersion = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def version(self) -> QemuVersion:
-        """:attr:`qemu_version` as a comparable :class:`QemuVersion`."""
-        return qemu_version(self.qemu_version)
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "version", qemu_version(self.qemu_version))

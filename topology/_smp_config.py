@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Final, Literal
 
 import attrs
@@ -47,6 +48,7 @@ SMP_MEMBERS: Final[tuple[SmpMember, ...]] = (
 _MEMBER_SINCE: Final[dict[str, str]] = {"drawers": "8.2", "books": "8.2", "modules": "9.1"}
 
 
+@functools.cache
 def smp_members(version: QemuVersion) -> tuple[SmpMember, ...]:
     """The ``-smp`` members that QEMU ``version`` knows, in schema order.
 

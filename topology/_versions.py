@@ -37,8 +37,13 @@ class QemuVersion:
 
     def at_least(self, text: str) -> bool:
         """Whether this release is ``text`` (``"9.1"``) or newer."""
-        major, minor = (int(part) for part in text.split("."))
-        return (self.major, self.minor) >= (major, minor)
+        return (self.major, self.minor) >= _release_tuple(text)
+
+
+@functools.cache
+def _release_tuple(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
 
 
 SUPPORTED_QEMU_VERSIONS: Final = tuple(

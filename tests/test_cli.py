@@ -1,0 +1,68 @@
+"""The cputopo command: output, JSON, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from topology._cli import EXAMPLE_SMP, main
+
+
+def test_builtin_example_resolves(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resolve"]) == 0
+    out = capsys.readouterr().out
+    assert EXAMPLE_SMP in out
+    assert "8 present of 24 possible (16 hot-pluggable)" in out
+
+
+def test_json_for_tools(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["resolve", "--json", "-M", "pc-q35-6.1", "--qemu-version", "7.2", "8,maxcpus=16"]
+    assert main(args) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["machine"] == "pc-q35-6.1"
+    assert document["topology"]["sockets"] == 16  # 6.1 types fill sockets first
+    assert document["warnings"] == []
+
+
+def test_refusal_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resolve", "--qemu-version", "7.2", "-M", "q35", "289"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "cputopo: Invalid SMP CPUs 289. The max CPUs supported by machine 'pc-q35-7.2' is 288\n"
+    )
+
+
+def test_bad_arch_and_machine_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resolve", "--arch", "x86-64", "4"]) == 2
+    assert "did you mean 'x86_64'" in capsys.readouterr().err
+    assert main(["resolve", "-M", "pc-q35-1.0", "4"]) == 2
+
+
+def test_help_option_prints_qemu_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resolve", "--qemu-version", "7.2", "help"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        # qemu-system-x86_64 -smp help, QEMU 7.2.22
+        "smp-opts options:",
+        "  clusters=<num>",
+        "  cores=<num>",
+        "  cpus=<num>",
+        "  dies=<num>",
+        "  maxcpus=<num>",
+        "  sockets=<num>",
+        "  threads=<num>",
+    ]
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "topology", "resolve", "--arch", "s390x", "4"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "machine s390-ccw-virtio-10.2" in done.stdout
