@@ -37,7 +37,9 @@ class MachineType:
         prefer_sockets: whether omitted counts go to sockets first (types up to 6.1).
         default_cpu: the CPU model used without ``-cpu``.
         hotpluggable_cpus: whether ``device_add`` can add CPUs.
-        auto_numa: whether one NUMA node is created even without ``-numa``.
+        auto_numa: whether one NUMA node is always created without ``-numa``.
+        auto_numa_with_memhp: whether one is created when ``-m`` has memory slots.
+        auto_numa_with_memdev: whether one is created when ``maxmem`` exceeds the memory.
         deprecation_reason: why QEMU marks it deprecated, or None when it does not.
     """
 
@@ -50,6 +52,8 @@ class MachineType:
     default_cpu: str
     hotpluggable_cpus: bool = True
     auto_numa: bool = False
+    auto_numa_with_memhp: bool = False
+    auto_numa_with_memdev: bool = False
     deprecation_reason: str | None = None
 
     @property

@@ -60,6 +60,9 @@ class ArmPlugin:
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="cortex-a15",
                 hotpluggable_cpus=False,
+                # Observed on QEMU 7.2: virt-4.1 / 4.2 and virt-5.0 / 5.1 differ.
+                auto_numa_with_memhp=release_key(release) >= (4, 2),
+                auto_numa_with_memdev=release_key(release) >= (5, 1),
                 deprecation_reason=(
                     AGE_DEPRECATION_REASON if deprecated_by_age(release, version) else None
                 ),

@@ -82,6 +82,8 @@ class SpaprPlugin:
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu=_default_cpu(version, release),
                 auto_numa=True,
+                # CPU hot-plug came with pseries-2.7 (observed on QEMU 7.2).
+                hotpluggable_cpus=release_key(release) >= (2, 7),
                 deprecation_reason=_deprecation(release, version),
             )
             for release in releases

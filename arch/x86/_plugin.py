@@ -114,6 +114,9 @@ class X86Plugin:
                 max_cpus=255,
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
+                # pc_*_machine_2_10_options and _5_0_options turn these off.
+                auto_numa_with_memhp=release_key(release) >= (2, 11),
+                auto_numa_with_memdev=release_key(release) >= (5, 1),
                 deprecation_reason=_i440fx_deprecation(release, version),
             )
             for release in releases_between(_pick(_I440FX_OLDEST, version), version)
@@ -129,6 +132,9 @@ class X86Plugin:
                 max_cpus=_q35_max_cpus(release),
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
+                # pc_*_machine_2_10_options and _5_0_options turn these off.
+                auto_numa_with_memhp=release_key(release) >= (2, 11),
+                auto_numa_with_memdev=release_key(release) >= (5, 1),
                 deprecation_reason=_age_deprecation(release, version),
             )
             for release in q35_releases
@@ -143,7 +149,6 @@ class X86Plugin:
                 levels=levels,
                 max_cpus=1,
                 default_cpu="486",
-                hotpluggable_cpus=False,
             ),
         ]
         return (*i440fx, *q35, *others)
