@@ -23,7 +23,7 @@ from tests.qemu_runner import qemu_binary, run_qemu
 CASES = [
     "8",
     "8,sockets=2,maxcpus=16",
-    "cpus=0x40,sockets=4,dies=2,cores=4,threads=2,maxcpus=128",
+    "cpus=0x20,sockets=4,dies=2,cores=4,threads=2,maxcpus=64",
     "4,sockets=2,cores=4",  # refused: the error path
 ]
 

@@ -7,6 +7,8 @@ multiply to max_cpus, cpus <= max_cpus, and both lie within the machine's bounds
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -144,3 +146,22 @@ def test_values_wrap_at_32_bits() -> None:
     for version in ("7.2", "10.0"):
         topo = topology.machine("x86_64", "q35", qemu_version=version).resolve("4294967296")
         assert topo.cpus == 1 and topo.warnings == ()
+
+
+@given(
+    text=st.one_of(
+        smp_strings(),
+        st.text(alphabet="ab=,.?hlep0x1 ", max_size=16),
+        st.text(max_size=12),
+    )
+)
+def test_keyval_fast_path_agrees_with_the_general_parser(text: str) -> None:
+    from topology._keyval import parse_keyval, parse_keyval_general
+
+    def outcome(parse: Any) -> object:
+        try:
+            return parse(text, option="-smp", implied_key="cpus")
+        except TopologyError as error:
+            return ("error", str(error))
+
+    assert outcome(parse_keyval) == outcome(parse_keyval_general)

@@ -32,6 +32,7 @@ _MAX_FRAGMENT: Final = 127
 _QAPI_NAME: Final = re.compile(r"(?:__[a-z0-9.\-]+_)?[A-Za-z][A-Za-z0-9_\-]*")
 _INDEX: Final = re.compile(r"[0-9]+")
 _KEY_END: Final = re.compile(r"[=,]")
+_SIMPLE_ITEM: Final = re.compile(r"([A-Za-z][A-Za-z0-9_\-]{0,126})=(.*)", re.DOTALL)
 _COMMA: Final = re.compile(",")
 
 KeyvalTree: TypeAlias = dict[str, "str | KeyvalTree"]
@@ -56,6 +57,39 @@ def parse_keyval(text: str, *, option: str, implied_key: str | None) -> tuple[Ke
     ...
     topology.OptionSyntaxError: -smp 4,=2: Invalid parameter ''
     """
+    simple = _parse_simple(text, implied_key)
+    if simple is not None:
+        return simple, False
+    return parse_keyval_general(text, option=option, implied_key=implied_key)
+
+
+def _parse_simple(text: str, implied_key: str | None) -> KeyvalTree | None:
+    """The common case (plain ``key=value`` items, no ``,,``, dots or help) quickly.
+
+    Returns None for anything else, which the general parser then reads;
+    both give the same result where this one answers.
+    """
+    if ",," in text or "." in text or "?" in text or "help" in text:
+        return None
+    items = text.split(",")
+    if items[-1] == "" and len(items) > 1:
+        items.pop()  # one trailing comma is allowed
+    tree: KeyvalTree = {}
+    for index, item in enumerate(items):
+        match = _SIMPLE_ITEM.fullmatch(item)
+        if match is not None:
+            tree[match[1]] = match[2]
+        elif index == 0 and implied_key is not None and item and "=" not in item:
+            tree[implied_key] = item
+        else:
+            return None
+    return tree
+
+
+def parse_keyval_general(
+    text: str, *, option: str, implied_key: str | None
+) -> tuple[KeyvalTree, bool]:
+    """:func:`parse_keyval` for any input: QEMU's algorithm step by step."""
     tree: KeyvalTree = {}
     wants_help = False
     pos = 0
