@@ -92,6 +92,34 @@ def test_a_third_party_plugin_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
         def check_board(self, *args: object) -> list[topology.QemuWarning]:
             return []
 
+        def possible_slots(
+            self, machine_type: object, topo: topology.CpuTopology, *args: object
+        ) -> list[topology.CpuSlot]:
+            return [
+                topology.CpuSlot(
+                    index=i,
+                    type="rv64-riscv-cpu",
+                    vcpus_count=1,
+                    arch_id=i,
+                    first_cpu_index=i,
+                    props=topology.SlotProps(socket_id=i // topo.cores, core_id=i % topo.cores),
+                )
+                for i in range(topo.max_cpus)
+            ]
+
+        def boot_qom_path(self, slot: topology.CpuSlot, position: int) -> str:
+            return f"/machine/soc/harts[{position}]"
+
+        def select_slot(self, vm: topology.VmView, driver: str, props: object) -> int:
+            free = [s.index for s in vm.slots if vm.state(s.index) is None]
+            return free[0]
+
+        def request_unplug(self, vm: topology.VmView, index: int) -> topology.UnplugResult:
+            return topology.UnplugResult.REMOVED
+
+        def cpu_status(self, vm: topology.VmView, cpu_index: int) -> dict[str, object]:
+            return {}
+
     module = types.ModuleType("cputopo_test_riscv")
     module.PLUGIN = RiscvPlugin()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cputopo_test_riscv", module)
@@ -100,6 +128,11 @@ def test_a_third_party_plugin_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         assert isinstance(topology.get_arch("riscv64"), topology.ArchPlugin)
         assert topology.machine("riscv64").resolve("4,sockets=2").cores == 2
+        # The core's VM model works for it unchanged.
+        vm = topology.VirtualMachine.start(topology.machine("riscv64"), "2,sockets=2,maxcpus=4")
+        vm.plug("rv64-riscv-cpu", id="h0")
+        vm.request_unplug("/machine/soc/harts[0]")
+        assert vm.present_cpu_indexes() == [1, 2]
     finally:
         _plugins._plugin.cache_clear()
 

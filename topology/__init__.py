@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._errors import (
     BoardError,
     CpuCountError,
+    DeviceTypeError,
     HelpRequested,
     InvalidTopologyError,
     OptionSyntaxError,
@@ -25,11 +26,22 @@ from ._errors import (
 )
 from ._machine import Machine, MachineType, machine, machine_types
 from ._plugins import ArchPlugin, arch_names, get_arch
+from ._qmp_views import hmp_info_hotpluggable_cpus, query_cpus_fast, query_hotpluggable_cpus
 from ._rules import SmpRules
+from ._slots import CpuSlot, SlotProps
 from ._smp_config import SMP_MEMBERS, SmpConfig, parse_smp
 from ._smp_resolve import resolve_smp
 from ._topology import LEVELS, OPTIONAL_LEVELS, CpuTopology, QemuWarning
 from ._versions import NEWEST_QEMU, SUPPORTED_QEMU_VERSIONS, QemuVersion, qemu_version
+from ._vm import (
+    DeviceNotFound,
+    GuestPolicy,
+    PlugOrigin,
+    SlotState,
+    UnplugResult,
+    VirtualMachine,
+    VmView,
+)
 
 __all__ = [
     "LEVELS",
@@ -40,28 +52,41 @@ __all__ = [
     "ArchPlugin",
     "BoardError",
     "CpuCountError",
+    "CpuSlot",
     "CpuTopology",
+    "DeviceNotFound",
+    "DeviceTypeError",
+    "GuestPolicy",
     "HelpRequested",
     "InvalidTopologyError",
     "Machine",
     "MachineType",
     "OptionSyntaxError",
     "ParameterError",
+    "PlugOrigin",
     "PluginError",
     "QemuVersion",
     "QemuWarning",
+    "SlotProps",
+    "SlotState",
     "SmpConfig",
     "SmpRules",
     "TopologyError",
     "UnknownArchError",
     "UnknownMachineError",
+    "UnplugResult",
     "UnsupportedVersionError",
+    "VirtualMachine",
+    "VmView",
     "arch_names",
     "get_arch",
+    "hmp_info_hotpluggable_cpus",
     "machine",
     "machine_types",
     "parse_smp",
     "qemu_version",
+    "query_cpus_fast",
+    "query_hotpluggable_cpus",
     "resolve_smp",
 ]
 

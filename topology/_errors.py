@@ -9,7 +9,8 @@ only know Python's own exceptions still catch them::
     ├── ParameterError (ValueError)          a member has a bad value or is unknown
     ├── InvalidTopologyError (ValueError)    the counts do not form a topology
     │   └── CpuCountError                    outside the machine's min/max CPUs
-    ├── BoardError (ValueError)              the board refuses the topology
+    ├── BoardError (ValueError)              the board refuses the topology or a plug
+    ├── DeviceTypeError (ValueError)         device_add names no creatable device type
     ├── HelpRequested                        the option asked QEMU for its help text
     ├── UnknownMachineError (LookupError)    no such machine type in that QEMU
     ├── UnknownArchError (LookupError)       no plugin for that architecture
@@ -28,6 +29,7 @@ from typing import Any
 __all__ = [
     "BoardError",
     "CpuCountError",
+    "DeviceTypeError",
     "HelpRequested",
     "InvalidTopologyError",
     "OptionSyntaxError",
@@ -126,6 +128,10 @@ class CpuCountError(InvalidTopologyError):
 
 class BoardError(TopologyError, ValueError):
     """The machine (board) refuses a topology that the generic rules accept."""
+
+
+class DeviceTypeError(TopologyError, ValueError):
+    """``device_add`` names a driver QEMU cannot create (refused before any device exists)."""
 
 
 class HelpRequested(TopologyError):

@@ -25,8 +25,10 @@ from ._errors import PluginError, UnknownArchError
 
 if TYPE_CHECKING:
     from ._machine import MachineType
+    from ._slots import CpuSlot
     from ._topology import CpuTopology, QemuWarning
     from ._versions import QemuVersion
+    from ._vm import UnplugResult, VmView
 
 __all__ = ["ENTRY_POINT_GROUP", "ArchPlugin", "arch_names", "get_arch"]
 
@@ -76,6 +78,37 @@ class ArchPlugin(Protocol):
         """
         ...
 
+    def possible_slots(
+        self,
+        machine_type: MachineType,
+        topology: CpuTopology,
+        options: Mapping[str, str],
+        version: QemuVersion,
+    ) -> Sequence[CpuSlot]:
+        """Every possible CPU slot, in QEMU's slot order (without NUMA node ids)."""
+        ...
+
+    def boot_qom_path(self, slot: CpuSlot, position: int) -> str:
+        """QOM path of the CPU (or core) created at start in ``slot``, the
+        ``position``-th one created."""
+        ...
+
+    def select_slot(self, vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+        """The slot ``device_add driver,props`` fills; QEMU's error if it refuses.
+
+        Runs QEMU's board checks in QEMU's order; the generic ``node-id`` check
+        and the duplicate-id check are the core's.
+        """
+        ...
+
+    def request_unplug(self, vm: VmView, slot_index: int) -> UnplugResult:
+        """What ``device_del`` of the CPU in ``slot_index`` does; QEMU's error if refused."""
+        ...
+
+    def cpu_status(self, vm: VmView, cpu_index: int) -> Mapping[str, object]:
+        """Members ``query-cpus-fast`` adds for this target (s390x: ``cpu-state``)."""
+        ...
+
 
 def _load(name: str, target: str) -> ArchPlugin:
     module_name, _, attribute = target.partition(":")
@@ -89,7 +122,18 @@ def _load(name: str, target: str) -> ArchPlugin:
         ) from error
     missing = [
         member
-        for member in ("name", "targets", "machine_types", "default_machine", "check_board")
+        for member in (
+            "name",
+            "targets",
+            "machine_types",
+            "default_machine",
+            "check_board",
+            "possible_slots",
+            "boot_qom_path",
+            "select_slot",
+            "request_unplug",
+            "cpu_status",
+        )
         if not hasattr(plugin, member)
     ]
     if missing:

@@ -19,6 +19,8 @@ from topology._releases import (
     releases_between,
 )
 
+from . import _hotplug
+
 __all__ = ["PLUGIN", "S390xPlugin"]
 
 #: S390_MAX_CPUS, the same in every supported release.
@@ -72,6 +74,13 @@ class S390xPlugin:
                 value=topology.threads,
             )
         return []
+
+    # Slots and hot-plug: see ._hotplug.
+    possible_slots = staticmethod(_hotplug.possible_slots)
+    boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    select_slot = staticmethod(_hotplug.select_slot)
+    request_unplug = staticmethod(_hotplug.request_unplug)
+    cpu_status = staticmethod(_hotplug.cpu_status)
 
 
 PLUGIN: Final = S390xPlugin()

@@ -19,6 +19,8 @@ from topology._releases import (
     releases_between,
 )
 
+from . import _hotplug
+
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
 
@@ -134,6 +136,13 @@ class SpaprPlugin:
                 value=topology.max_cpus,
             )
         return []
+
+    # Slots and hot-plug: see ._hotplug.
+    possible_slots = staticmethod(_hotplug.possible_slots)
+    boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    select_slot = staticmethod(_hotplug.select_slot)
+    request_unplug = staticmethod(_hotplug.request_unplug)
+    cpu_status = staticmethod(_hotplug.cpu_status)
 
 
 PLUGIN: Final = SpaprPlugin()

@@ -22,6 +22,8 @@ from topology._releases import (
     releases_between,
 )
 
+from . import _hotplug
+
 __all__ = ["PLUGIN", "X86Plugin"]
 
 # Oldest versioned i440fx type, by the QEMU release that removed older ones by hand
@@ -65,35 +67,9 @@ def _q35_max_cpus(machine_release: str) -> int:
     return 255
 
 
-def _apic_id_limit(topology: CpuTopology) -> int:
-    """One more than the APIC ID of the last possible CPU (``x86_cpus_init``).
-
-    APIC IDs pack thread, core, module, die and socket ids into bit fields, each
-    as wide as its count needs (``include/hw/i386/topology.h``).
-    """
-
-    def width(count: int) -> int:
-        return (count - 1).bit_length()
-
-    threads, cores, modules, dies = (
-        topology.threads,
-        topology.cores,
-        topology.modules,
-        topology.dies,
-    )
-    core_offset = width(threads)
-    module_offset = core_offset + width(cores)
-    die_offset = module_offset + width(modules)
-    socket_offset = die_offset + width(dies)
-    last = topology.max_cpus - 1
-    apic_id = (
-        (last // (dies * modules * cores * threads)) << socket_offset
-        | (last // (modules * cores * threads) % dies) << die_offset
-        | (last // (cores * threads) % modules) << module_offset
-        | (last // threads % cores) << core_offset
-        | last % threads
-    )
-    return apic_id + 1
+def _apic_id_limit(topology: CpuTopology, version: QemuVersion) -> int:
+    """One more than the APIC ID of the last possible CPU (``x86_cpus_init``)."""
+    return _hotplug.layout(topology, version).apic_id_from_index(topology.max_cpus - 1) + 1
 
 
 class X86Plugin:
@@ -165,7 +141,7 @@ class X86Plugin:
     ) -> list[QemuWarning]:
         accel = options.get("accel", "tcg")
         if (
-            _apic_id_limit(topology) > 255
+            _apic_id_limit(topology, version) > 255
             and accel != "xen"
             and version.at_least("7.1")
             and not version.at_least("8.2")
@@ -191,6 +167,13 @@ class X86Plugin:
                 )
             )
         return found
+
+    # Slots and hot-plug: see ._hotplug.
+    possible_slots = staticmethod(_hotplug.possible_slots)
+    boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    select_slot = staticmethod(_hotplug.select_slot)
+    request_unplug = staticmethod(_hotplug.request_unplug)
+    cpu_status = staticmethod(_hotplug.cpu_status)
 
 
 # CPU models with the AMD vendor and no topoext feature (target/i386/cpu.c).

@@ -1,0 +1,90 @@
+"""pseries core slots and QEMU's checks when a core is plugged or unplugged.
+
+Slots: ``spapr_possible_cpu_arch_ids`` (one per core, core-id = slot * threads);
+checks: ``spapr_core_pre_plug`` and ``spapr_core_unplug_request`` (``hw/ppc/spapr.c``),
+in QEMU's order and with its texts (QEMU 7.2 observed; notes §3.1, §3.5, §10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
+from topology._hotplug_props import read_int_prop, reject_unknown_props
+from topology._slots import CpuSlot, SlotProps
+from topology._vm import PlugOrigin, UnplugResult, VmView
+
+__all__ = ["boot_qom_path", "cpu_status", "possible_slots", "request_unplug", "select_slot"]
+
+
+def core_type(machine_type: MachineType, options: Mapping[str, str]) -> str:
+    model = options.get("cpu", machine_type.default_cpu).split(",")[0]
+    return f"{model}-spapr-cpu-core"
+
+
+def possible_slots(
+    machine_type: MachineType,
+    topology: CpuTopology,
+    options: Mapping[str, str],
+    version: QemuVersion,
+) -> list[CpuSlot]:
+    threads = topology.threads
+    qom_type = core_type(machine_type, options)
+    return [
+        CpuSlot(
+            index=index,
+            type=qom_type,
+            vcpus_count=threads,
+            arch_id=index * threads,
+            first_cpu_index=index * threads,
+            # NUMA is always on for pseries: without -numa every core is on node 0.
+            props=SlotProps(core_id=index * threads, node_id=0),
+        )
+        for index in range(topology.max_cpus // threads)
+    ]
+
+
+def boot_qom_path(slot: CpuSlot, position: int) -> str:
+    # Observed on QEMU 7.2: device[0] is another object; cores follow from device[1].
+    return f"/machine/unattached/device[{position + 1}]"
+
+
+def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+    expected = vm.slots[0].type
+    if not driver.endswith("-spapr-cpu-core"):
+        raise DeviceTypeError(
+            f"'{driver}' is not a valid device model name", what="driver", value=driver
+        )
+    reject_unknown_props(props, {"core-id", "nr-threads", "node-id"}, driver)
+    core_id = read_int_prop(props, "core-id", 0)
+    if core_id < 0:
+        raise BoardError(f"Invalid core id {core_id}", what="core-id", value=core_id)
+    threads = vm.topology.threads
+    nr_threads = read_int_prop(props, "nr-threads", threads)
+    if driver != expected:
+        raise BoardError(f"CPU core type should be {expected}", what="driver", value=driver)
+    if core_id % threads:
+        raise BoardError(f"invalid core id {core_id}", what="core-id", value=core_id)
+    if nr_threads != threads:
+        raise BoardError(f"invalid nr-threads {nr_threads}, must be {threads}", what="nr-threads")
+    index = core_id // threads
+    if index >= len(vm.slots):
+        raise BoardError(f"core id {core_id} out of range", what="core-id", value=core_id)
+    if vm.state(index) is not None:
+        raise BoardError(f"core {core_id} already populated", what="core-id", value=core_id)
+    return index
+
+
+def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
+    if slot_index == 0:
+        raise BoardError("Boot CPU core may not be unplugged", what="id")
+    state = vm.state(slot_index)
+    # A core added while the guest never took its DRC is released at once; a
+    # core the guest owns (every boot core) waits for the guest to release it.
+    if state is not None and state.origin is PlugOrigin.HOT:
+        return UnplugResult.REMOVED
+    return UnplugResult.PENDING
+
+
+def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
+    return {}

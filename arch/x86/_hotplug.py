@@ -1,0 +1,207 @@
+"""x86 CPU slots and QEMU's checks when a CPU is plugged or unplugged.
+
+Slots: ``x86_possible_cpu_arch_ids``; checks: ``x86_cpu_pre_plug`` and
+``x86_cpu_unplug_request_cb`` (``hw/i386/x86.c`` up to 9.0, ``x86-common.c``
+after), in QEMU's order and with its texts (QEMU 7.2 observed; notes §2.3-2.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
+from topology._hotplug_props import UINT32, read_int_prop, reject_unknown_props
+from topology._slots import CpuSlot, SlotProps
+from topology._vm import UnplugResult, VmView
+
+from ._apic import ApicLayout
+
+__all__ = [
+    "ACPI_LEGACY",
+    "boot_qom_path",
+    "cpu_status",
+    "possible_slots",
+    "request_unplug",
+    "select_slot",
+]
+
+#: Board-state key: the ACPI CPU hot-plug interface is still in legacy mode
+#: (true until the guest's firmware or OS switches it; a paused VM never does).
+ACPI_LEGACY = "x86.acpi-cpu-hotplug-legacy"
+
+_IDS = ("socket-id", "die-id", "module-id", "core-id", "thread-id")
+
+
+def _modules(topology: CpuTopology, version: QemuVersion) -> int:
+    return topology.modules if version.at_least("9.1") else 1
+
+
+def layout(topology: CpuTopology, version: QemuVersion) -> ApicLayout:
+    """The APIC ID layout QEMU ``version`` uses for ``topology``."""
+    return ApicLayout.for_topology(
+        dies=topology.dies,
+        modules=_modules(topology, version),
+        cores=topology.cores,
+        threads=topology.threads,
+    )
+
+
+def cpu_type(machine_type: MachineType, options: Mapping[str, str]) -> str:
+    model = options.get("cpu", machine_type.default_cpu).split(",")[0]
+    return f"{model}-x86_64-cpu"
+
+
+def possible_slots(
+    machine_type: MachineType,
+    topology: CpuTopology,
+    options: Mapping[str, str],
+    version: QemuVersion,
+) -> list[CpuSlot]:
+    apic = layout(topology, version)
+    qom_type = cpu_type(machine_type, options)
+    with_dies = topology.dies > 1
+    with_modules = _modules(topology, version) > 1
+    slots = []
+    for index in range(topology.max_cpus):
+        ids = apic.ids_from_index(index)
+        props = SlotProps(
+            socket_id=ids.socket_id,
+            die_id=ids.die_id if with_dies else None,
+            module_id=ids.module_id if with_modules else None,
+            core_id=ids.core_id,
+            thread_id=ids.thread_id,
+        )
+        slots.append(
+            CpuSlot(
+                index=index,
+                type=qom_type,
+                vcpus_count=1,
+                arch_id=apic.apic_id_from_index(index),
+                first_cpu_index=index,
+                props=props,
+            )
+        )
+    return slots
+
+
+def boot_qom_path(slot: CpuSlot, position: int) -> str:
+    # Observed on QEMU 7.2: device[1] is created between the first and second CPU.
+    return f"/machine/unattached/device[{0 if position == 0 else position + 1}]"
+
+
+def _fail(message: str, what: str, value: object = None) -> BoardError:
+    return BoardError(message, what=what, value=value)
+
+
+def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+    version = vm.machine.qemu_version
+    topology = vm.topology
+    expected = vm.slots[0].type
+    if not driver.endswith("-x86_64-cpu"):
+        raise DeviceTypeError(
+            f"'{driver}' is not a valid device model name", what="driver", value=driver
+        )
+    known = {"socket-id", "die-id", "core-id", "thread-id", "node-id", "apic-id"}
+    if version.at_least("9.1"):
+        known.add("module-id")
+    reject_unknown_props(props, known, driver)
+    given = {name: read_int_prop(props, name, -1) for name in _IDS if name in known}
+    apic_given = "apic-id" in props
+    apic_id = read_int_prop(props, "apic-id", 0xFFFFFFFF, UINT32)
+    if driver != expected:
+        raise _fail(f"Invalid CPU type, expected cpu type: '{expected}'", "driver", driver)
+    apic = layout(topology, version)
+    modules = _modules(topology, version)
+    if not apic_given:
+        ids = dict(given)
+        # die-id (and module-id) may be left out when there is only one.
+        if ids["die-id"] < 0 and topology.dies == 1:
+            ids["die-id"] = 0
+        if "module-id" in ids and ids["module-id"] < 0 and modules == 1:
+            ids["module-id"] = 0
+        per_socket = topology.threads * topology.cores * modules * topology.dies
+        limits = {
+            "socket-id": (topology.max_cpus - 1) // per_socket,
+            "die-id": topology.dies - 1,
+            "module-id": modules - 1,
+            "core-id": topology.cores - 1,
+            "thread-id": topology.threads - 1,
+        }
+        for name in _IDS:
+            if name not in ids:
+                continue
+            if ids[name] < 0:
+                raise _fail(f"CPU {name} is not set", name)
+            if ids[name] > limits[name]:
+                raise _fail(
+                    f"Invalid CPU {name}: {ids[name]} must be in range 0:{limits[name]}",
+                    name,
+                    ids[name],
+                )
+        apic_id = apic.apic_id(
+            socket_id=ids["socket-id"],
+            die_id=ids["die-id"],
+            module_id=ids.get("module-id", 0),
+            core_id=ids["core-id"],
+            thread_id=ids["thread-id"],
+        )
+    index = _slot_by_apic_id(vm.slots, apic_id)
+    if index is None:
+        decoded = apic.decode(apic_id)
+        module_part = f"module: {decoded.module_id}, " if version.at_least("9.1") else ""
+        raise _fail(
+            f"Invalid CPU [socket: {decoded.socket_id}, die: {decoded.die_id}, "
+            f"{module_part}core: {decoded.core_id}, thread: {decoded.thread_id}] with APIC ID "
+            f"{apic_id}, valid index range 0:{len(vm.slots) - 1}",
+            "apic-id",
+            apic_id,
+        )
+    if vm.state(index) is not None:
+        raise _fail(f"CPU[{index}] with APIC ID {apic_id} exists", "apic-id", apic_id)
+    decoded = apic.decode(apic_id)
+    actual = {
+        "socket-id": decoded.socket_id,
+        "die-id": decoded.die_id,
+        "module-id": decoded.module_id,
+        "core-id": decoded.core_id,
+        "thread-id": decoded.thread_id,
+    }
+    for name in _IDS:
+        if name in given and given[name] != -1 and given[name] != actual[name]:
+            raise _fail(
+                f"property {name}: {given[name]} doesn't match set apic-id: 0x{apic_id:x} "
+                f"({name}: {actual[name]})",
+                name,
+                given[name],
+            )
+    return index
+
+
+def _slot_by_apic_id(slots: Sequence[CpuSlot], apic_id: int) -> int | None:
+    # APIC IDs grow with the slot index, so QEMU (and we) can bisect.
+    low, high = 0, len(slots)
+    while low < high:
+        middle = (low + high) // 2
+        if slots[middle].arch_id < apic_id:
+            low = middle + 1
+        else:
+            high = middle
+    if low < len(slots) and slots[low].arch_id == apic_id:
+        return low
+    return None
+
+
+def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
+    if slot_index == 0:
+        raise _fail("Boot CPU is unpluggable", "id")
+    if vm.board_state.get(ACPI_LEGACY, True):
+        raise _fail(
+            "acpi: device unplug request for not supported device type: "
+            f"{vm.slots[slot_index].type}",
+            "id",
+        )
+    return UnplugResult.PENDING
+
+
+def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
+    return {}

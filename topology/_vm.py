@@ -1,0 +1,289 @@
+"""The VM model: a machine's possible CPU slots and what is plugged in them.
+
+Slots come from the architecture plugin and never change for the life of the
+VM. Which slots hold a CPU changes with hot-plug and unplug, one transaction
+at a time: an operation checks everything first and changes the model only
+when it succeeds, so a refused operation leaves the model exactly as it was.
+
+The guest's side is modelled too: a vCPU that QEMU added is *offline* in the
+guest until the guest brings it online (Linux needs an explicit online through
+sysfs or a udev rule; Windows Server 2012 R2 and later online it at once).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import attrs
+
+from ._errors import DeviceTypeError, TopologyError
+from ._machine import Machine
+from ._slots import CpuSlot
+from ._topology import CpuTopology
+
+__all__ = [
+    "DeviceNotFound",
+    "GuestPolicy",
+    "PlugOrigin",
+    "SlotState",
+    "UnplugResult",
+    "VirtualMachine",
+    "VmView",
+]
+
+
+#: No supported machine allows more than 4096 CPUs (pseries in QEMU 8.x allows
+#: 2^31 - 1 in its checks, far beyond what QEMU can start); the model refuses
+#: rather than build billions of slots.
+MAX_MODELLED_CPUS = 16384
+
+
+class DeviceNotFound(TopologyError, LookupError):
+    """``device_del`` named no device (QMP error class ``DeviceNotFound``)."""
+
+
+class PlugOrigin(enum.Enum):
+    """How a CPU came to be in its slot."""
+
+    COLD = "cold"  # created at start from -smp
+    HOT = "hot"  # added with device_add
+
+
+class GuestPolicy(enum.Enum):
+    """What the guest does with a vCPU that QEMU hot-adds."""
+
+    MANUAL_ONLINE = "manual"  # Linux without a udev rule: stays offline until onlined
+    AUTO_ONLINE = "auto"  # Windows Server 2012 R2+, Linux with an online rule
+
+
+class UnplugResult(enum.Enum):
+    """What ``device_del`` did."""
+
+    PENDING = "pending"  # asked the guest; the CPU stays until the guest ejects it
+    REMOVED = "removed"  # gone at once (e.g. a pseries core the guest never took)
+
+
+@attrs.frozen(kw_only=True)
+class SlotState:
+    """A filled slot: the CPU device in it and the guest's view of its vCPUs."""
+
+    origin: PlugOrigin
+    device_id: str | None
+    qom_path: str
+    unplug_pending: bool = False
+    online: bool = True
+    created: int = 0  # creation order, for query-cpus-fast
+
+
+class VmView(Protocol):
+    """What an architecture plugin may read of a VM while checking an operation."""
+
+    @property
+    def machine(self) -> Machine: ...
+    @property
+    def topology(self) -> CpuTopology: ...
+    @property
+    def slots(self) -> Sequence[CpuSlot]: ...
+    @property
+    def board_state(self) -> Mapping[str, object]: ...
+    def state(self, slot_index: int) -> SlotState | None: ...
+
+
+class VirtualMachine:
+    """A machine's CPU slots and their states, changed only by whole operations.
+
+    Build one with :meth:`start`; see ``docs/model.md`` for a hot-plug sequence.
+    """
+
+    def __init__(
+        self,
+        machine: Machine,
+        topology: CpuTopology,
+        slots: Sequence[CpuSlot],
+        *,
+        guest: GuestPolicy = GuestPolicy.MANUAL_ONLINE,
+    ) -> None:
+        self.machine = machine
+        self.topology = topology
+        self.slots: tuple[CpuSlot, ...] = tuple(slots)
+        self.guest = guest
+        self._states: dict[int, SlotState] = {}
+        self._ids: dict[str, int] = {}
+        self._created = 0
+        self._anonymous = 0
+        self._vcpus_created = 0
+        #: Board-specific state a plugin's checks read (e.g. x86 ACPI hot-plug mode).
+        self.board_state: dict[str, object] = {}
+
+    @classmethod
+    def start(
+        cls,
+        machine: Machine,
+        smp: str,
+        *,
+        guest: GuestPolicy = GuestPolicy.MANUAL_ONLINE,
+    ) -> VirtualMachine:
+        """Start ``machine`` with ``-smp smp``: every boot CPU present and online."""
+        topology = machine.resolve(smp)
+        if topology.max_cpus > MAX_MODELLED_CPUS:
+            raise TopologyError(
+                f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
+                f"{topology.max_cpus}",
+                what="maxcpus",
+                value=topology.max_cpus,
+            )
+        plugin = machine.arch
+        slots = plugin.possible_slots(machine.type, topology, machine.options, machine.qemu_version)
+        vm = cls(machine, topology, slots, guest=guest)
+        boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
+        for position, slot in enumerate(boot_slots):
+            vm._fill(
+                slot.index,
+                SlotState(
+                    origin=PlugOrigin.COLD,
+                    device_id=None,
+                    qom_path=plugin.boot_qom_path(slot, position),
+                ),
+            )
+        return vm
+
+    # -- reading -----------------------------------------------------------------
+
+    def state(self, slot_index: int) -> SlotState | None:
+        """The state of a slot, or None when it is empty."""
+        return self._states.get(slot_index)
+
+    def present(self) -> list[CpuSlot]:
+        """The filled slots, in slot order."""
+        return [self.slots[index] for index in sorted(self._states)]
+
+    def present_cpu_indexes(self) -> list[int]:
+        """``cpu_index`` of every present vCPU, ascending; holes are normal."""
+        return [cpu for slot in self.present() for cpu in slot.cpu_indexes]
+
+    def find_device(self, name: str) -> int:
+        """The slot of the CPU device with that id or QOM path."""
+        if name in self._ids:
+            return self._ids[name]
+        for index, state in self._states.items():
+            if state.qom_path == name:
+                return index
+        raise DeviceNotFound(f"Device '{name}' not found", what="id", value=name)
+
+    def snapshot(self) -> dict[int, SlotState]:
+        """A copy of every filled slot's state, for comparisons."""
+        return dict(self._states)
+
+    # -- operations ----------------------------------------------------------------
+
+    def plug(
+        self, driver: str, props: Mapping[str, object] | None = None, *, id: str | None = None
+    ) -> CpuSlot:
+        """``device_add driver=DRIVER,id=ID,PROPS``: fill the slot the properties select.
+
+        Raises the TopologyError QEMU answers with; the slots are then unchanged
+        (only the counter QEMU names anonymous devices with moves on, as in QEMU).
+        """
+        if id is not None and id in self._ids:
+            raise TopologyError(f"Duplicate device ID '{id}'", what="id", value=id)
+        plugin = self.machine.arch
+        try:
+            index = plugin.select_slot(self, driver, dict(props or {}))
+            slot = self.slots[index]
+            _check_node_id(slot, props or {})
+        except DeviceTypeError:
+            raise
+        except TopologyError:
+            # QEMU names an anonymous device (peripheral-anon/device[N]) as soon
+            # as it creates it, before the checks: a refused plug uses up N too.
+            if id is None:
+                self._anonymous += 1
+            raise
+        if (
+            self.machine.options.get("accel", "tcg") == "tcg"
+            and self._vcpus_created + slot.vcpus_count > self.topology.max_cpus
+        ):
+            # TCG gives each vCPU ever created one of maxcpus contexts and never
+            # frees them: QEMU aborts (tcg_register_thread assertion).
+            raise TopologyError(
+                f"cputopo: QEMU {self.machine.qemu_version} under TCG aborts here: "
+                f"{self._vcpus_created} vCPUs were created already and TCG never reuses "
+                f"the {self.topology.max_cpus} it can have",
+                what="driver",
+                value=driver,
+            )
+        qom_path = self._hotplug_qom_path(id)
+        self._fill(
+            index,
+            SlotState(
+                origin=PlugOrigin.HOT,
+                device_id=id,
+                qom_path=qom_path,
+                online=self.guest is GuestPolicy.AUTO_ONLINE,
+            ),
+        )
+        if id is None:
+            self._anonymous += 1
+        return slot
+
+    def request_unplug(self, device: str) -> UnplugResult:
+        """``device_del id=DEVICE`` (an id or a QOM path)."""
+        index = self.find_device(device)
+        state = self._states[index]
+        # A repeated request is answered like the first (QEMU re-sends it).
+        result = self.machine.arch.request_unplug(self, index)
+        if result is UnplugResult.REMOVED:
+            self._empty(index)
+        else:
+            self._states[index] = attrs.evolve(state, unplug_pending=True)
+        return result
+
+    def complete_unplug(self, device: str) -> None:
+        """The guest ejected the CPU: its slot becomes empty."""
+        index = self.find_device(device)
+        if not self._states[index].unplug_pending:
+            raise TopologyError(
+                f"no unplug request is pending for '{device}'", what="id", value=device
+            )
+        self._empty(index)
+
+    def set_online(self, cpu_index: int, online: bool) -> None:
+        """The guest brings one vCPU online or takes it offline (by ``cpu_index``)."""
+        for index, state in self._states.items():
+            if cpu_index in self.slots[index].cpu_indexes:
+                self._states[index] = attrs.evolve(state, online=online)
+                return
+        raise TopologyError(
+            f"no present vCPU has cpu_index {cpu_index}", what="cpu_index", value=cpu_index
+        )
+
+    # -- internals -----------------------------------------------------------------
+
+    def _hotplug_qom_path(self, device_id: str | None) -> str:
+        if device_id is not None:
+            return f"/machine/peripheral/{device_id}"
+        return f"/machine/peripheral-anon/device[{self._anonymous}]"
+
+    def _fill(self, index: int, state: SlotState) -> None:
+        self._states[index] = attrs.evolve(state, created=self._created)
+        self._created += 1
+        self._vcpus_created += self.slots[index].vcpus_count
+        if state.device_id is not None:
+            self._ids[state.device_id] = index
+
+    def _empty(self, index: int) -> None:
+        state = self._states.pop(index)
+        if state.device_id is not None:
+            del self._ids[state.device_id]
+
+
+def _check_node_id(slot: CpuSlot, props: Mapping[str, object]) -> None:
+    """``numa_cpu_pre_plug``: a node-id given must be the slot's (0 without NUMA)."""
+    node_id = props.get("node-id", -1)
+    if node_id == -1:
+        return  # left out: taken from the slot
+    expected = slot.props.node_id if slot.props.node_id is not None else 0
+    if node_id != expected:
+        raise TopologyError(f"invalid node-id, must be {expected}", what="node-id", value=node_id)
