@@ -6,7 +6,8 @@ a free slot) and refused ones (a filled slot, an id out of range, a missing id,
 a wrong driver or node-id, an unknown property, a duplicate device id, an
 unknown device). Every reply must match: success on both sides, or QEMU's error
 text equal to ``str()`` of the model's error. At the end, ``query-hotpluggable-cpus``
-and ``query-cpus-fast`` must agree (``thread-id``, a host thread number, aside).
+``query-cpus-fast`` and HMP ``info hotpluggable-cpus`` must agree (``thread-id``,
+a host thread number, aside).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def _check(
             *((name, dict(arguments)) for name, arguments in commands),
             ("query-hotpluggable-cpus", None),
             ("query-cpus-fast", None),
+            ("human-monitor-command", {"command-line": "info hotpluggable-cpus"}),
         ],
     )
     context = f"{arch} {machine_name} -smp {smp}: {commands}"
@@ -134,10 +136,13 @@ def _check(
         if "error" in ours:
             assert vm.snapshot() == before, "a refused operation changed the model"
     assert run.exit_code == 0, run.stderr_lines
-    hotpluggable, cpus_fast = run.replies[len(commands) :]
+    hotpluggable, cpus_fast, hmp = run.replies[len(commands) :]
     assert query_hotpluggable_cpus(vm) == hotpluggable["return"], context
     qemu_cpus: list[dict[str, Any]] = cpus_fast["return"]  # type: ignore[assignment]
     assert _without_host_threads(query_cpus_fast(vm)) == _without_host_threads(qemu_cpus), context
+    # The monitor's text reaches QMP with CRLF line ends.
+    hmp_text: str = hmp["return"]  # type: ignore[assignment]
+    assert topology.hmp_info_hotpluggable_cpus(vm) == hmp_text.replace("\r\n", "\n"), context
     return True
 
 
