@@ -120,6 +120,9 @@ def test_a_third_party_plugin_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
         def cpu_status(self, vm: topology.VmView, cpu_index: int) -> dict[str, object]:
             return {}
 
+        def legacy_cpu_add(self, vm: topology.VmView, cpu_id: int) -> tuple[str, dict[str, object]]:
+            raise topology.BoardError("Not supported")
+
     module = types.ModuleType("cputopo_test_riscv")
     module.PLUGIN = RiscvPlugin()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cputopo_test_riscv", module)

@@ -24,6 +24,7 @@ from ._errors import (
     UnknownMachineError,
     UnsupportedVersionError,
 )
+from ._graph import cpu_ids, cpus_of_node, lowest_shared_level, siblings, topology_graph
 from ._machine import Machine, MachineType, machine, machine_types
 from ._plugins import ArchPlugin, arch_names, get_arch
 from ._qmp_views import hmp_info_hotpluggable_cpus, query_cpus_fast, query_hotpluggable_cpus
@@ -44,6 +45,11 @@ from ._vm import (
 )
 
 __all__ = [
+    "cpu_ids",
+    "cpus_of_node",
+    "lowest_shared_level",
+    "siblings",
+    "topology_graph",
     "LEVELS",
     "NEWEST_QEMU",
     "OPTIONAL_LEVELS",

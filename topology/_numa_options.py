@@ -15,9 +15,11 @@ QEMU parses ``-numa`` in two stages, and this module replays both:
        implied   = value                            (only when the first item has no '=')
 
    A flag other than ``help``/``?`` warns ``short-form boolean option 'X'
-   deprecated``. The first ``id`` (found by scanning the text with every item,
-   the first included, read as key or flag) must be an identifier:
-   ``[A-Za-z][A-Za-z0-9._-]*``.
+   deprecated`` (the hint shows ``X=on``; ``nodelay`` and ``delay`` are advised
+   as ``nodelay=on|off``). Before that, QEMU looks for the first ``id`` by reading
+   every item, the first one too, as key or flag (so ``node,,id=1`` has an id
+   although the second pass reads ``node,id=1`` as the type); it must be an
+   identifier, ``[A-Za-z][A-Za-z0-9._-]*``.
 
 2. **The QAPI options visitor** (``qapi/opts-visitor.c``) turns the items into
    the ``NumaOptions`` union (``qapi/machine.json``): ``type`` (mandatory, one of
@@ -33,8 +35,16 @@ QEMU parses ``-numa`` in two stages, and this module replays both:
      the name ``null`` (``Parameter 'null' expects uint16_t``);
    * signed members: C ``strtoll`` base 0, 64-bit;
    * sizes: ``qemu_strtosz``: a decimal (or ``0x`` hex) number, an optional
-     fraction, an optional suffix ``B K M G T P E`` (any case, powers of 1024);
-     a fraction needs a suffix other than ``B``.
+     fraction, an optional suffix ``B K M G T P E`` (any case, powers of 1024),
+     rounded to the nearest byte; a fraction needs a suffix other than ``B``.
+     By version: a hex number with a suffix warns (``Using a multiplier suffix
+     on hex numbers is deprecated: TEXT``) in 7.2 and is refused from 8.0. Up
+     to 8.0 the fraction needs a digit before the point, a fraction that rounds
+     to 1.0 counts as 0 and one below 2^-64 is no fraction; from 8.1 either side
+     of the point may be empty, 1.0 carries into the number and any nonzero
+     fraction counts. Up to 8.0 an exponent that overflows (``1.5e999k``) makes
+     QEMU skip the next character; at the end of the text QEMU then reads past
+     it, and this module refuses what QEMU's answer depends on memory for.
 
    Then every item not consumed is an error, ``Invalid parameter 'X'``; when
    several are left QEMU names the first one in its GLib hash table order, which
@@ -444,7 +454,6 @@ def _full_uint(text: str) -> int | None:
 _LEGACY_FRACTION: Final = re.compile(r"\.[0-9]+(?:[eE][+-]?[0-9]+)?")
 # strtod on the tail of the text cut at the first 'e' and 'E' (QEMU 8.1+).
 _MODERN_FRACTION: Final = re.compile(r"[ \t\n\v\f\r]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
-_NON_FINITE: Final = re.compile(r"[ \t\n\v\f\r]*[+-]?(?:inf|nan)", re.IGNORECASE)
 
 
 def _strtod(number: str) -> tuple[float, _Err]:
@@ -527,18 +536,20 @@ def _strtosz_legacy(text: str, default: str, *, hex_suffix_ok: bool) -> _Size:
         hexed = True
     elif text[end : end + 1] == ".":
         match = _LEGACY_FRACTION.match(text, end)
-        fraction, ferr = _strtod(match[0]) if match else (0.0, "einval")
-        if ferr is not None:
-            # QEMU steps over one more character after a failed strtod: the
-            # '.' when nothing parsed, else the one after the number.
-            end = (match.end() if match and ferr == "erange" else end) + 1
-            if end > len(text):
-                return _Size(None, "einval", False)  # QEMU reads past the end here
-        elif "e" in match[0].lower():  # type: ignore[index]
-            return _Size(None, "einval", False)
+        if match is None:
+            end += 1  # strtod read nothing; QEMU steps over the '.'
         else:
-            end = match.end()  # type: ignore[union-attr]
-            valf = _fixed_fraction(fraction)
+            fraction, ferr = _strtod(match[0])
+            if ferr is not None:
+                # Out of range: QEMU steps over one character after the number.
+                end = match.end() + 1
+                if end > len(text):
+                    return _Size(None, "einval", False)  # QEMU reads past the text here
+            elif "e" in match[0].lower():
+                return _Size(None, "einval", False)
+            else:
+                end = match.end()
+                valf = _fixed_fraction(fraction)
     return _scale(text, end, val, valf, default, hexed)
 
 
@@ -561,7 +572,7 @@ def _strtosz_modern(text: str, default: str) -> _Size:
         else:
             copy = re.split("[eE]", text[end:], maxsplit=1)[0]
             match = _MODERN_FRACTION.match(copy)
-            if match is None or _NON_FINITE.match(copy):
+            if match is None:  # also inf and nan, which QEMU refuses
                 return _Size(None, "einval", False)
             fraction, err = _strtod(match[0])
             end += match.end()
@@ -717,7 +728,7 @@ class _Visitor:
         elif kind == "size":
             size = _strtosz(raw, "B", self.version)
             if size.hex_suffix:
-                self._hex_warning(name, raw)
+                self.hex_warning(name, raw)
             if size.value is None:
                 raise self.fail(f"Parameter '{name}' expects a size value", name, raw)
             number = size.value
@@ -732,7 +743,7 @@ class _Visitor:
         self.visited(name)
         return number
 
-    def _hex_warning(self, name: str, raw: str) -> None:
+    def hex_warning(self, name: str, raw: str) -> None:
         self.warnings.append(
             QemuWarning(
                 message=f"Using a multiplier suffix on hex numbers is deprecated: {raw}",
@@ -856,7 +867,7 @@ def _mem_fixup(
     # suffix-less form; QEMU 8.1 started to check the result.
     size = _strtosz(raw, "M", version)
     if size.hex_suffix:
-        visitor._hex_warning("mem", raw)
+        visitor.hex_warning("mem", raw)
     if size.value is not None:
         return size.value
     if version.at_least("8.1"):

@@ -109,6 +109,14 @@ class ArchPlugin(Protocol):
         """Members ``query-cpus-fast`` adds for this target (s390x: ``cpu-state``)."""
         ...
 
+    def legacy_cpu_add(self, vm: VmView, cpu_id: int) -> tuple[str, Mapping[str, object]]:
+        """The ``device_add`` (driver, props) that the removed ``cpu-add id=N`` amounted to.
+
+        Raise QEMU's old error where ``cpu-add`` refused (``Not supported`` on
+        boards that never had it).
+        """
+        ...
+
 
 def _load(name: str, target: str) -> ArchPlugin:
     module_name, _, attribute = target.partition(":")
@@ -133,6 +141,7 @@ def _load(name: str, target: str) -> ArchPlugin:
             "select_slot",
             "request_unplug",
             "cpu_status",
+            "legacy_cpu_add",
         )
         if not hasattr(plugin, member)
     ]

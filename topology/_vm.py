@@ -228,6 +228,15 @@ class VirtualMachine:
             self._anonymous += 1
         return slot
 
+    def cpu_add(self, cpu_id: int) -> CpuSlot:
+        """The removed QMP ``cpu-add id=N`` (deprecated in 4.0, gone in 5.2), for old scripts.
+
+        ``id`` was a CPU index on x86 and the core-id on s390x; other boards
+        answered ``Not supported``. Today's equivalent ``device_add`` is run.
+        """
+        driver, props = self.machine.arch.legacy_cpu_add(self, cpu_id)
+        return self.plug(driver, props)
+
     def request_unplug(self, device: str) -> UnplugResult:
         """``device_del id=DEVICE`` (an id or a QOM path)."""
         index = self.find_device(device)

@@ -13,7 +13,14 @@ from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, Qemu
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
-__all__ = ["boot_qom_path", "cpu_status", "possible_slots", "request_unplug", "select_slot"]
+__all__ = [
+    "boot_qom_path",
+    "cpu_status",
+    "legacy_cpu_add",
+    "possible_slots",
+    "request_unplug",
+    "select_slot",
+]
 
 
 def possible_slots(
@@ -66,3 +73,8 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
     return {}
+
+
+def legacy_cpu_add(vm: VmView, cpu_id: int) -> tuple[str, Mapping[str, object]]:
+    """ARM virt never had ``cpu-add``."""
+    raise BoardError("Not supported", what="cpu-add")

@@ -98,6 +98,7 @@ class ArmPlugin:
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
+    legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
 
 
 PLUGIN: Final = ArmPlugin()

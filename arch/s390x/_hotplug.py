@@ -14,7 +14,14 @@ from topology._hotplug_props import UINT32, read_int_prop, reject_unknown_props
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
-__all__ = ["boot_qom_path", "cpu_status", "possible_slots", "request_unplug", "select_slot"]
+__all__ = [
+    "boot_qom_path",
+    "cpu_status",
+    "legacy_cpu_add",
+    "possible_slots",
+    "request_unplug",
+    "select_slot",
+]
 
 
 def possible_slots(
@@ -87,3 +94,8 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
     # Only the IPL CPU runs at start; the others, and every added CPU, are stopped.
     return {"cpu-state": "operating" if cpu_index == 0 else "stopped"}
+
+
+def legacy_cpu_add(vm: VmView, cpu_id: int) -> tuple[str, Mapping[str, object]]:
+    """``cpu-add id`` (QEMU 2.x-5.1, ``s390_hot_add_cpu``): ``id`` is the core-id."""
+    return vm.slots[0].type, {"core-id": cpu_id}

@@ -81,6 +81,7 @@ class S390xPlugin:
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
+    legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
 
 
 PLUGIN: Final = S390xPlugin()

@@ -14,7 +14,14 @@ from topology._hotplug_props import read_int_prop, reject_unknown_props
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import PlugOrigin, UnplugResult, VmView
 
-__all__ = ["boot_qom_path", "cpu_status", "possible_slots", "request_unplug", "select_slot"]
+__all__ = [
+    "boot_qom_path",
+    "cpu_status",
+    "legacy_cpu_add",
+    "possible_slots",
+    "request_unplug",
+    "select_slot",
+]
 
 
 def core_type(machine_type: MachineType, options: Mapping[str, str]) -> str:
@@ -88,3 +95,8 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
     return {}
+
+
+def legacy_cpu_add(vm: VmView, cpu_id: int) -> tuple[str, Mapping[str, object]]:
+    """pseries never had ``cpu-add``."""
+    raise BoardError("Not supported", what="cpu-add")

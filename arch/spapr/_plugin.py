@@ -143,6 +143,7 @@ class SpaprPlugin:
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
+    legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
 
 
 PLUGIN: Final = SpaprPlugin()

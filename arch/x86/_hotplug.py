@@ -20,6 +20,7 @@ __all__ = [
     "ACPI_LEGACY",
     "boot_qom_path",
     "cpu_status",
+    "legacy_cpu_add",
     "possible_slots",
     "request_unplug",
     "select_slot",
@@ -205,3 +206,19 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
     return {}
+
+
+def legacy_cpu_add(vm: VmView, cpu_id: int) -> tuple[str, Mapping[str, object]]:
+    """``cpu-add id`` (QEMU 1.5-5.1, ``pc_hot_add_cpu``): ``id`` is a CPU index."""
+    if cpu_id < 0:
+        raise BoardError(f"Invalid CPU id: {cpu_id}", what="id", value=cpu_id)
+    apic = layout(vm.topology, vm.machine.qemu_version)
+    apic_id = apic.apic_id_from_index(cpu_id)
+    # The legacy ACPI CPU hot-plug interface addressed at most 256 APIC IDs.
+    if apic_id >= 256:
+        raise BoardError(
+            f"Unable to add CPU: {cpu_id}, resulting APIC ID ({apic_id}) is too large",
+            what="id",
+            value=cpu_id,
+        )
+    return vm.slots[0].type, {"apic-id": apic_id}

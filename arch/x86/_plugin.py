@@ -174,6 +174,7 @@ class X86Plugin:
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
+    legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
 
 
 # CPU models with the AMD vendor and no topoext feature (target/i386/cpu.c).
