@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.qemu_runner import qemu_binary, qemu_unavailable_reason
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
@@ -15,15 +16,19 @@ settings.register_profile(
 settings.load_profile(os.environ.get("CPUTOPO_HYPOTHESIS_PROFILE", "default"))
 
 
-def require_qemu(target: str) -> str:
-    """The path of ``qemu-system-<target>``, or skip (fail under CPUTOPO_REQUIRE_QEMU=1)."""
-    binary = shutil.which(f"qemu-system-{target}")
-    if binary is not None:
+def require_qemu(target: str, version: str = "7.2") -> str:
+    """The path of ``qemu-system-<target>`` of QEMU ``version``, or skip.
+
+    A missing QEMU 7.2 (the host's) fails instead under CPUTOPO_REQUIRE_QEMU=1,
+    a missing QEMU 10.0 (the trixie root of ``.ci/setup-qemu10``) under
+    CPUTOPO_REQUIRE_QEMU10=1.
+    """
+    reason = qemu_unavailable_reason(target, version)
+    if reason is None:
+        binary = qemu_binary(target, version)
+        assert binary is not None
         return binary
-    reason = (
-        f"qemu-system-{target} is not installed (Debian: qemu-system-x86, qemu-system-ppc, "
-        "qemu-system-misc, qemu-system-arm)"
-    )
-    if os.environ.get("CPUTOPO_REQUIRE_QEMU") == "1":
-        pytest.fail(f"{reason}, and CPUTOPO_REQUIRE_QEMU=1 requires it")
+    switch = "CPUTOPO_REQUIRE_QEMU" if version == "7.2" else "CPUTOPO_REQUIRE_QEMU10"
+    if os.environ.get(switch) == "1":
+        pytest.fail(f"{reason}, and {switch}=1 requires it")
     pytest.skip(reason)

@@ -3,6 +3,16 @@
 Used by the differential tests as the reference for what QEMU does with a
 given command line.  QEMU is started paused (``-S``) with TCG and no devices,
 so a run costs a fraction of a second and no guest ever executes.
+
+Two QEMU releases can serve as the reference (``version``):
+
+* ``"7.2"``: the host's ``qemu-system-<arch>`` (Debian bookworm's packages);
+* ``"10.0"``: Debian trixie's packages in a trixie root (``.ci/setup-qemu10``
+  builds it), run as ``chroot ROOT /usr/bin/qemu-system-<arch> ...``.  ROOT is
+  ``$CPUTOPO_QEMU10_ROOT``, by default ``/opt/cputopo-qemu10``.  Nothing is
+  mounted in it: QEMU started this way needs neither ``/proc`` nor ``/sys``, and
+  the root's ``/dev`` holds the few device nodes debootstrap makes.  ``chroot``
+  needs root.
 """
 
 from __future__ import annotations
@@ -20,6 +30,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 
 Command = tuple[str, Mapping[str, object] | None]
+
+#: The QEMU releases :func:`run_qemu` can run.
+QEMU_VERSIONS: tuple[str, ...] = ("7.2", "10.0")
+DEFAULT_QEMU10_ROOT = "/opt/cputopo-qemu10"
 
 BASE_ARGS: tuple[str, ...] = (
     "-accel",
@@ -62,11 +76,74 @@ class QemuJob:
     args: Sequence[str]
     commands: Sequence[Command] = ()
     timeout: float = 30.0
+    version: str = "7.2"
 
 
-def qemu_binary(arch: str) -> str | None:
-    """Path of ``qemu-system-<arch>``, or None if it is not installed."""
-    return shutil.which(f"qemu-system-{arch}")
+def qemu10_root() -> str:
+    """The trixie root that holds QEMU 10.0 (``$CPUTOPO_QEMU10_ROOT`` or the default)."""
+    return os.environ.get("CPUTOPO_QEMU10_ROOT") or DEFAULT_QEMU10_ROOT
+
+
+def _check_version(version: str) -> None:
+    if version not in QEMU_VERSIONS:
+        raise ValueError(f"unknown QEMU version {version!r}; known: {', '.join(QEMU_VERSIONS)}")
+
+
+def qemu_binary(arch: str, version: str = "7.2") -> str | None:
+    """Path of ``qemu-system-<arch>`` of QEMU ``version``, or None if it is not installed.
+
+    For ``"10.0"`` this is the path on the host, inside the trixie root.
+    """
+    _check_version(version)
+    if version == "7.2":
+        return shutil.which(f"qemu-system-{arch}")
+    path = os.path.join(qemu10_root(), "usr", "bin", f"qemu-system-{arch}")
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def qemu_unavailable_reason(arch: str, version: str = "7.2") -> str | None:
+    """Why QEMU ``version`` for ``arch`` cannot be run here, or None when it can."""
+    _check_version(version)
+    if version == "7.2":
+        if qemu_binary(arch, version) is None:
+            return (
+                f"qemu-system-{arch} is not installed (Debian: qemu-system-x86, "
+                "qemu-system-ppc, qemu-system-misc, qemu-system-arm)"
+            )
+        return None
+    root = qemu10_root()
+    if qemu_binary(arch, version) is None:
+        return (
+            f"QEMU 10.0 qemu-system-{arch} is not installed in {root} "
+            "(run .ci/setup-qemu10 as root; CPUTOPO_QEMU10_ROOT moves it)"
+        )
+    if os.geteuid() != 0:
+        return f"QEMU 10.0 runs by chroot into {root}, which needs root"
+    if shutil.which("chroot") is None:
+        return "chroot is not installed (Debian: coreutils)"
+    return None
+
+
+def qemu_available(arch: str, version: str = "7.2") -> bool:
+    """Whether :func:`run_qemu` can run QEMU ``version`` for ``arch`` here."""
+    return qemu_unavailable_reason(arch, version) is None
+
+
+def qemu_command(arch: str, version: str = "7.2") -> tuple[str, ...]:
+    """The start of the command line that runs ``qemu-system-<arch>`` of QEMU ``version``.
+
+    Raises FileNotFoundError (with the reason) when it cannot be run here.
+    """
+    reason = qemu_unavailable_reason(arch, version)
+    if reason is not None:
+        raise FileNotFoundError(reason)
+    if version == "7.2":
+        binary = qemu_binary(arch, version)
+        assert binary is not None
+        return (binary,)
+    chroot = shutil.which("chroot")
+    assert chroot is not None
+    return (chroot, qemu10_root(), f"/usr/bin/qemu-system-{arch}")
 
 
 class _QmpReader:
@@ -167,8 +244,9 @@ def run_qemu(
     args: Sequence[str],
     commands: Sequence[Command] = (),
     timeout: float = 30.0,
+    version: str = "7.2",
 ) -> QemuRun:
-    """Start QEMU for ``arch`` with ``args``, run ``commands`` over QMP, quit.
+    """Start QEMU ``version`` for ``arch`` with ``args``, run ``commands`` over QMP, quit.
 
     Each command is ``(name, arguments or None)`` and is sent only after the
     previous reply arrived.  If QEMU refuses to start, the result has no
@@ -176,12 +254,11 @@ def run_qemu(
     refusal apart: option errors (``-smp`` parsing and checks) come before
     the QMP greeting, board errors (e.g. the x86 APIC ID limit) after it.
     The whole run is bounded by ``timeout`` seconds; past that QEMU is killed
-    and ``timed_out`` is set.
+    and ``timed_out`` is set.  ``argv`` in the result is the whole command
+    line, ``chroot ROOT`` included for QEMU 10.0.  Raises FileNotFoundError
+    when QEMU ``version`` cannot be run here (see :func:`qemu_available`).
     """
-    binary = qemu_binary(arch)
-    if binary is None:
-        raise FileNotFoundError(f"qemu-system-{arch} not found")
-    argv = (binary, *BASE_ARGS, *args)
+    argv = (*qemu_command(arch, version), *BASE_ARGS, *args)
     deadline = time.monotonic() + timeout
     replies: list[dict[str, object]] = []
     # stderr goes to a file so that a chatty QEMU can never block on a full
@@ -263,6 +340,7 @@ def run_many(jobs: Iterable[QemuJob], max_workers: int = 2) -> list[QemuRun]:
     """Run the jobs in a thread pool; results come back in job order."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
         futures = [
-            pool.submit(run_qemu, job.arch, job.args, job.commands, job.timeout) for job in jobs
+            pool.submit(run_qemu, job.arch, job.args, job.commands, job.timeout, job.version)
+            for job in jobs
         ]
         return [future.result() for future in futures]

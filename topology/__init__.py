@@ -45,11 +45,6 @@ from ._vm import (
 )
 
 __all__ = [
-    "cpu_ids",
-    "cpus_of_node",
-    "lowest_shared_level",
-    "siblings",
-    "topology_graph",
     "LEVELS",
     "NEWEST_QEMU",
     "OPTIONAL_LEVELS",
@@ -85,8 +80,11 @@ __all__ = [
     "VirtualMachine",
     "VmView",
     "arch_names",
+    "cpu_ids",
+    "cpus_of_node",
     "get_arch",
     "hmp_info_hotpluggable_cpus",
+    "lowest_shared_level",
     "machine",
     "machine_types",
     "parse_smp",
@@ -94,6 +92,8 @@ __all__ = [
     "query_cpus_fast",
     "query_hotpluggable_cpus",
     "resolve_smp",
+    "siblings",
+    "topology_graph",
 ]
 
 # Show public names as topology.X in reprs, tracebacks and pickles.

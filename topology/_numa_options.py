@@ -169,6 +169,12 @@ def _check_uint(bits: int, name: str | None = None) -> _Validator:
     return check
 
 
+def _check_int64(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (type(value) is not int or not -(2**63) <= value < 2**63):
+        label = attribute.name.replace("_", "-")
+        raise ParameterError(f"Parameter '{label}' expects an int64 value", what=label, value=value)
+
+
 def _as_cpus(cpus: Iterable[int]) -> tuple[int, ...]:
     return tuple(cpus)
 
@@ -315,7 +321,7 @@ class NumaCpu:
     NumaCpu(node_id=1, props=(('socket-id', 1), ('core-id', 3)))
     """
 
-    node_id: int | None = attrs.field(default=None)
+    node_id: int | None = attrs.field(default=None, validator=_check_int64)
     props: tuple[tuple[str, int], ...] = attrs.field(
         default=(), converter=_as_props, validator=_check_props
     )

@@ -24,6 +24,10 @@ from . import _hotplug
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
 
+# CPU models older than POWER8 (observed on QEMU 10.0: power7 refuses SMT under TCG).
+_BEFORE_POWER8: Final = ("power5", "power6", "power7", "970")
+
+
 def _oldest(version: QemuVersion) -> str:
     # pseries-2.1 ... 2.12 (and 2.12-sxxm) were removed in 9.2.
     return "3.0" if version.at_least("9.2") else "2.1"
@@ -108,6 +112,11 @@ class SpaprPlugin:
                 "TCG cannot support more than 1 thread/core on a pseries machine",
                 what="threads",
                 value=threads,
+            )
+        model = options.get("cpu", machine_type.default_cpu).split(",")[0].lower()
+        if tcg and threads > 1 and version.at_least("8.1") and model.startswith(_BEFORE_POWER8):
+            raise BoardError(
+                "TCG only supports SMT on POWER8 or newer CPUs", what="threads", value=threads
             )
         if tcg and threads > 8:
             raise BoardError(

@@ -10,11 +10,9 @@ later releases the machine definitions in ``hw/i386/pc_piix.c`` and
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from typing import Final
 
-from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._cint import as_int32
+from topology import MachineType, QemuVersion
 from topology._releases import (
     AGE_DEPRECATION_REASON,
     deprecated_by_age,
@@ -22,7 +20,7 @@ from topology._releases import (
     releases_between,
 )
 
-from . import _hotplug
+from . import _board, _hotplug
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
@@ -65,11 +63,6 @@ def _q35_max_cpus(machine_release: str) -> int:
     if key >= (2, 8):
         return 288
     return 255
-
-
-def _apic_id_limit(topology: CpuTopology, version: QemuVersion) -> int:
-    """One more than the APIC ID of the last possible CPU (``x86_cpus_init``)."""
-    return _hotplug.layout(topology, version).apic_id_from_index(topology.max_cpus - 1) + 1
 
 
 class X86Plugin:
@@ -132,41 +125,8 @@ class X86Plugin:
     def default_machine(self, version: QemuVersion) -> str | None:
         return f"pc-i440fx-{version.major}.{version.minor}"
 
-    def check_board(
-        self,
-        machine_type: MachineType,
-        topology: CpuTopology,
-        options: Mapping[str, str],
-        version: QemuVersion,
-    ) -> list[QemuWarning]:
-        accel = options.get("accel", "tcg")
-        if (
-            _apic_id_limit(topology, version) > 255
-            and accel != "xen"
-            and version.at_least("7.1")
-            and not version.at_least("8.2")
-        ):
-            # 7.1-8.1: any accelerator but Xen, without an in-kernel irqchip
-            # with the X2APIC API (TCG never has one).
-            raise BoardError(
-                "current -smp configuration requires kernel irqchip and X2APIC API support.",
-                what="maxcpus",
-                where=machine_type.name,
-                value=topology.max_cpus,
-            )
-        found: list[QemuWarning] = []
-        cpu = options.get("cpu", machine_type.default_cpu).split(",")[0]
-        # QEMU compares the thread count as a signed int (so 2^32 - 1 is -1).
-        if as_int32(topology.threads) > 1 and cpu in _AMD_WITHOUT_TOPOEXT:
-            found.append(
-                QemuWarning(
-                    message="This family of AMD CPU doesn't support hyperthreading"
-                    f"({as_int32(topology.threads)})",
-                    what="threads",
-                    hint="Please configure -smp options properly or try enabling topoext feature.",
-                )
-            )
-        return found
+    # Start-time checks and warnings: see ._board.
+    check_board = staticmethod(_board.check_board)
 
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)
@@ -176,10 +136,5 @@ class X86Plugin:
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
 
-
-# CPU models with the AMD vendor and no topoext feature (target/i386/cpu.c).
-_AMD_WITHOUT_TOPOEXT: Final = frozenset(
-    {"qemu64", "phenom", "Opteron_G1", "Opteron_G2", "Opteron_G3", "Opteron_G4", "Opteron_G5"}
-)
 
 PLUGIN: Final = X86Plugin()

@@ -1,0 +1,138 @@
+"""What a PC board checks and warns about when it starts, after the generic -smp rules.
+
+In QEMU's order: the APIC ID limit of QEMU 7.1-8.1, the AMD hyperthreading
+warning (printed when the first CPU is realized), the x2APIC requirement of
+each boot CPU (9.0+), then the SMBIOS 2.0 limits when the firmware tables are
+built (9.0+). Observed on QEMU 7.2.22 and 10.0.13 under TCG; sources cited inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
+from topology._cint import UINT32_MASK, as_int32
+from topology._releases import release_key
+
+from ._apic import ApicLayout
+
+__all__ = ["check_board"]
+
+# AMD-vendor CPU models (target/i386/cpu.c). Under TCG none has topoext, so
+# all warn when threads > 1, even with topoext=on (observed on 7.2 and 10.0).
+_AMD_MODELS: Final = frozenset(
+    {"qemu64", "athlon", "phenom", "max", "Opteron_G1", "Opteron_G2", "Opteron_G3"}
+    | {"Opteron_G4", "Opteron_G5"}
+)
+_AMD_FAMILIES: Final = ("EPYC", "Dhyana")
+# Models whose CPUID has x2apic (Intel since Nehalem, AMD EPYC, and max/host).
+_X2APIC_FAMILIES: Final = (
+    "Nehalem", "Westmere", "SandyBridge", "IvyBridge", "Haswell", "Broadwell", "Skylake",
+    "Cascadelake", "Cooperlake", "Icelake", "SapphireRapids", "GraniteRapids", "SierraForest",
+    "ClearwaterForest", "Snowridge", "EPYC", "Dhyana", "max", "host",
+)  # fmt: skip
+
+
+def _cpu_model(options: Mapping[str, str], machine_type: MachineType) -> tuple[str, list[str]]:
+    model, *features = options.get("cpu", machine_type.default_cpu).split(",")
+    return model, features
+
+
+def _is_amd(model: str, features: list[str]) -> bool:
+    for feature in features:
+        if feature.startswith("vendor="):
+            return feature == "vendor=AuthenticAMD"
+    return model in _AMD_MODELS or model.startswith(_AMD_FAMILIES)
+
+
+def _has_x2apic(model: str, features: list[str]) -> bool:
+    for feature in features:
+        if feature in ("x2apic=on", "+x2apic", "x2apic"):
+            return True
+        if feature in ("x2apic=off", "-x2apic"):
+            return False
+    return model.startswith(_X2APIC_FAMILIES)
+
+
+def _hyperthreading_warning(threads: int, version: QemuVersion) -> QemuWarning:
+    text = f"This family of AMD CPU doesn't support hyperthreading({threads})"
+    advice = "Please configure -smp options properly or try enabling topoext feature."
+    if version.at_least("9.1"):
+        # Merged into one line in 9.1 (target/i386/cpu.c, "Merge the warning
+        # and error messages for AMD HT check").
+        return QemuWarning(message=f"{text}. {advice}", what="threads")
+    return QemuWarning(message=text, what="threads", hint=advice)
+
+
+def _smbios_uses_32_bit(machine_type: MachineType, options: Mapping[str, str]) -> bool:
+    chosen = options.get("smbios-entry-point-type")
+    if chosen is not None:
+        return chosen == "32"
+    if not machine_type.name.startswith(("pc-i440fx-", "pc-q35-")):
+        return False
+    # PC types up to 8.0 keep the 32-bit (SMBIOS 2.x) entry point.
+    return release_key(machine_type.name.rsplit("-", 1)[1]) <= (8, 0)
+
+
+def check_board(
+    machine_type: MachineType,
+    topology: CpuTopology,
+    options: Mapping[str, str],
+    version: QemuVersion,
+) -> list[QemuWarning]:
+    accel = options.get("accel", "tcg")
+    modules = topology.modules if version.at_least("9.1") else 1
+    apic = ApicLayout.for_topology(
+        dies=topology.dies, modules=modules, cores=topology.cores, threads=topology.threads
+    )
+    if (
+        apic.apic_id_from_index(topology.max_cpus - 1) >= 255
+        and accel != "xen"
+        and version.at_least("7.1")
+        and not version.at_least("8.2")
+    ):
+        # 7.1-8.1: any accelerator but Xen, without an in-kernel irqchip with
+        # the X2APIC API (TCG never has one).
+        raise BoardError(
+            "current -smp configuration requires kernel irqchip and X2APIC API support.",
+            what="maxcpus",
+            where=machine_type.name,
+            value=topology.max_cpus,
+        )
+    found: list[QemuWarning] = []
+    model, features = _cpu_model(options, machine_type)
+    # Up to 9.x QEMU compared the thread count as a signed int (2^32 - 1 is -1,
+    # no warning); QEMU 10 compares it unsigned but still prints it signed
+    # (observed: "hyperthreading(-1)"). Which 9.x release changed it is not known.
+    compared = topology.threads if version.at_least("10.0") else as_int32(topology.threads)
+    if compared > 1 and _is_amd(model, features):
+        found.append(_hyperthreading_warning(as_int32(topology.threads), version))
+    if version.at_least("9.0") and accel == "tcg" and not _has_x2apic(model, features):
+        # TCG emulates x2APIC from 9.0 on; a boot CPU whose APIC ID does not fit
+        # xAPIC then makes QEMU abort (apic_common_set_id).
+        # APIC IDs are at least the index, so only the first 256 CPUs can be first.
+        for cpu_index in range(min(topology.cpus, 256)):
+            apic_id = apic.apic_id_from_index(cpu_index)
+            if apic_id >= 255:
+                error = BoardError(
+                    f"APIC ID {apic_id} requires x2APIC feature in CPU",
+                    what="cpu",
+                    value=apic_id,
+                    hint="Try x2apic=on in -cpu.",
+                )
+                error.warnings = tuple(found)
+                raise error
+    if version.at_least("9.0") and _smbios_uses_32_bit(machine_type, options):
+        cores = topology.dies * topology.clusters * modules * topology.cores & UINT32_MASK
+        threads = cores * topology.threads & UINT32_MASK
+        if cores >= 255 or threads >= 255:
+            error = BoardError(
+                "SMBIOS 2.0 doesn't support number of processor cores/threads more than 255, "
+                "use -machine smbios-entry-point-type=64 option to enable SMBIOS 3.0 support",
+                what="cores",
+                value=max(cores, threads),
+            )
+            error.warnings = tuple(found)
+            raise error
+    return found
