@@ -63,21 +63,33 @@ def possible_slots(
     with_dies = topology.dies > 1
     with_modules = _modules(topology, version) > 1
     slots = []
+    threads, cores, modules, dies = apic.threads, apic.cores, apic.modules, apic.dies
+    # The ids of each index, inline: this loop runs maxcpus times.
     for index in range(topology.max_cpus):
-        ids = apic.ids_from_index(index)
+        thread_id = index % threads
+        core_id = index // threads % cores
+        module_id = index // (threads * cores) % modules
+        die_id = index // (threads * cores * modules) % dies
+        socket_id = index // (threads * cores * modules * dies)
         props = SlotProps(
-            socket_id=ids.socket_id,
-            die_id=ids.die_id if with_dies else None,
-            module_id=ids.module_id if with_modules else None,
-            core_id=ids.core_id,
-            thread_id=ids.thread_id,
+            socket_id=socket_id,
+            die_id=die_id if with_dies else None,
+            module_id=module_id if with_modules else None,
+            core_id=core_id,
+            thread_id=thread_id,
         )
         slots.append(
             CpuSlot(
                 index=index,
                 type=qom_type,
                 vcpus_count=1,
-                arch_id=apic.apic_id_from_index(index),
+                arch_id=apic.apic_id(
+                    socket_id=socket_id,
+                    die_id=die_id,
+                    module_id=module_id,
+                    core_id=core_id,
+                    thread_id=thread_id,
+                ),
                 first_cpu_index=index,
                 props=props,
             )
