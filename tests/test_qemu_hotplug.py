@@ -41,11 +41,16 @@ SETUPS = [
 ]
 
 
+Scenario = tuple[str, str, str, list[tuple[str, dict[str, Any]]]]
+
+
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[str, str, str, list[tuple[str, dict[str, Any]]]]:
-    arch, machine_name, smps = draw(st.sampled_from(SETUPS))
+def scenarios(
+    draw: st.DrawFn, setups: list[tuple[str, str, list[str]]] = SETUPS, version: str = "7.2"
+) -> Scenario:
+    arch, machine_name, smps = draw(st.sampled_from(setups))
     smp = draw(st.sampled_from(smps))
-    model = VirtualMachine.start(topology.machine(arch, machine_name, qemu_version="7.2"), smp)
+    model = VirtualMachine.start(topology.machine(arch, machine_name, qemu_version=version), smp)
     slots = model.slots
     commands: list[tuple[str, dict[str, Any]]] = []
     for step in range(draw(st.integers(1, 6))):
@@ -103,11 +108,15 @@ def _without_host_threads(cpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _check(
-    arch: str, machine_name: str, smp: str, commands: list[tuple[str, dict[str, Any]]]
+    arch: str,
+    machine_name: str,
+    smp: str,
+    commands: list[tuple[str, dict[str, Any]]],
+    version: str = "7.2",
 ) -> bool:
     """Run the scenario on both; False when QEMU crashed at random (nothing to compare)."""
-    require_qemu(arch)
-    vm = VirtualMachine.start(topology.machine(arch, machine_name, qemu_version="7.2"), smp)
+    require_qemu(arch, version)
+    vm = VirtualMachine.start(topology.machine(arch, machine_name, qemu_version=version), smp)
     run = run_qemu(
         arch,
         ["-machine", machine_name, "-smp", smp],
@@ -117,6 +126,7 @@ def _check(
             ("query-cpus-fast", None),
             ("human-monitor-command", {"command-line": "info hotpluggable-cpus"}),
         ],
+        version=version,
     )
     context = f"{arch} {machine_name} -smp {smp}: {commands}"
     for position, (command, arguments) in enumerate(commands):
