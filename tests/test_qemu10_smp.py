@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.test_qemu_smp import _KEY_NAMES, _ODD, _VALUE, EXAMPLES, _compare
+from tests.test_qemu_smp import _KEY_NAMES, EXAMPLES, _compare, configurations
 
 pytestmark = pytest.mark.qemu
 
@@ -49,43 +49,13 @@ _MEMBER = st.sampled_from(
 )
 
 
-@st.composite
-def smp_strings(draw: st.DrawFn) -> str:
-    """-smp strings: optional cpus first, then some members, sometimes noise."""
-    parts: list[str] = []
-    if draw(st.booleans()):
-        parts.append(draw(st.one_of(st.integers(1, 24).map(str), _ODD)))
-    for member in draw(st.lists(_MEMBER, max_size=4)):
-        if member == "maxcpus":
-            parts.append(f"maxcpus={draw(st.one_of(st.integers(1, 48).map(str), _ODD))}")
-        else:
-            parts.append(f"{member}={draw(_VALUE)}")
-    text = ",".join(parts)
-    noise = draw(st.integers(0, 24))
-    if noise == 0:
-        text += draw(st.sampled_from([",", ",foo=1", ",books=2", ",,", ",cpus.a=1"]))
-    elif noise == 1:
-        text = draw(st.sampled_from([",", "=", "sockets", "4,8"])) + text
-    return text
-
-
-@st.composite
-def configurations(draw: st.DrawFn) -> tuple[str, str, dict[str, str], str]:
-    arch = draw(st.sampled_from(sorted(MACHINES)))
-    machine_name = draw(st.sampled_from(MACHINES[arch]))
-    options: dict[str, str] = {}
-    if arch == "aarch64" and draw(st.booleans()):
-        options["gic-version"] = draw(st.sampled_from(["2", "3", "max"]))
-    return arch, machine_name, options, draw(smp_strings())
-
-
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(configurations())
+@given(configurations(MACHINES, _MEMBER))
 def test_generated_configurations_match_qemu10(
     configuration: tuple[str, str, dict[str, str], str],
 ) -> None:

@@ -71,12 +71,12 @@ _MEMBER = st.sampled_from(
 
 
 @st.composite
-def smp_strings(draw: st.DrawFn) -> str:
+def smp_strings(draw: st.DrawFn, members: st.SearchStrategy[str] = _MEMBER) -> str:
     """-smp strings: optional cpus first, then some members, sometimes noise."""
     parts: list[str] = []
     if draw(st.booleans()):
         parts.append(draw(st.one_of(st.integers(1, 24).map(str), _ODD)))
-    for member in draw(st.lists(_MEMBER, max_size=4)):
+    for member in draw(st.lists(members, max_size=4)):
         if member == "maxcpus":
             parts.append(f"maxcpus={draw(st.one_of(st.integers(1, 48).map(str), _ODD))}")
         else:
@@ -91,13 +91,18 @@ def smp_strings(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def configurations(draw: st.DrawFn) -> tuple[str, str, dict[str, str], str]:
-    arch = draw(st.sampled_from(sorted(MACHINES)))
-    machine_name = draw(st.sampled_from(MACHINES[arch]))
+def configurations(
+    draw: st.DrawFn,
+    machines: dict[str, list[str]] = MACHINES,
+    members: st.SearchStrategy[str] = _MEMBER,
+) -> tuple[str, str, dict[str, str], str]:
+    """An architecture, one of its machine types, board options and a -smp string."""
+    arch = draw(st.sampled_from(sorted(machines)))
+    machine_name = draw(st.sampled_from(machines[arch]))
     options: dict[str, str] = {}
     if arch == "aarch64" and draw(st.booleans()):
         options["gic-version"] = draw(st.sampled_from(["2", "3", "max"]))
-    return arch, machine_name, options, draw(smp_strings())
+    return arch, machine_name, options, draw(smp_strings(members))
 
 
 def _qemu_warnings(run: QemuRun) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import typing
 from typing import Final, Literal
 
 import attrs
@@ -30,18 +31,7 @@ SmpMember = Literal[
 ]
 
 #: Every ``-smp`` member, in QEMU's schema order (the order QEMU checks them in).
-SMP_MEMBERS: Final[tuple[SmpMember, ...]] = (
-    "cpus",
-    "drawers",
-    "books",
-    "sockets",
-    "dies",
-    "clusters",
-    "modules",
-    "cores",
-    "threads",
-    "maxcpus",
-)
+SMP_MEMBERS: Final[tuple[SmpMember, ...]] = typing.get_args(SmpMember)
 
 # The QEMU release that first accepted each member (cpus, sockets, dies, cores,
 # threads and maxcpus predate every supported release).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Final, Literal
 
 import attrs
@@ -13,16 +14,7 @@ __all__ = ["LEVELS", "OPTIONAL_LEVELS", "CpuTopology", "Level", "QemuWarning"]
 Level = Literal["drawers", "books", "sockets", "dies", "clusters", "modules", "cores", "threads"]
 
 #: Topology levels from the coarsest to the finest.
-LEVELS: Final[tuple[Level, ...]] = (
-    "drawers",
-    "books",
-    "sockets",
-    "dies",
-    "clusters",
-    "modules",
-    "cores",
-    "threads",
-)
+LEVELS: Final[tuple[Level, ...]] = typing.get_args(Level)
 
 #: The levels a machine may or may not support; sockets, cores and threads always exist.
 OPTIONAL_LEVELS: Final = frozenset({"drawers", "books", "dies", "clusters", "modules"})
