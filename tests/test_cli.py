@@ -66,3 +66,21 @@ def test_python_dash_m_runs_the_command() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "machine s390-ccw-virtio-10.2" in done.stdout
+
+
+def test_slots_lists_every_possible_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["slots", "--qemu-version", "7.2", "-M", "pc-q35-7.2", "2,cores=3,maxcpus=6"]
+    assert main(args) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if "-id=" in line]
+    assert len(rows) == 6
+    # Slot 3 is socket 1: with 3 cores the core field takes 2 bits, so APIC ID 4.
+    assert rows[3][:4] == ["3", "4", "3", "free"]
+    assert [row[3] for row in rows] == ["present"] * 2 + ["free"] * 4
+
+
+def test_slots_json_is_query_hotpluggable_cpus(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["slots", "--json", "--arch", "ppc64", "--qemu-version", "7.2", "2,maxcpus=4"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    # The last slot first, as QEMU lists them (observed on QEMU 7.2).
+    assert [entry["props"]["core-id"] for entry in entries] == [3, 2, 1, 0]
+    assert ["qom-path" in entry for entry in entries] == [False, False, True, True]

@@ -1,8 +1,9 @@
 """The ``cputopo`` command: a thin shell over the library.
 
 ``cputopo resolve [--arch A] [--machine M] [--qemu-version V] [--json] SMP``
-prints the topology QEMU would build from ``-smp SMP``. A refusal prints QEMU's
-message on one line of stderr and exits 2.
+prints the topology QEMU would build from ``-smp SMP``; ``cputopo slots ...``
+also lists every possible CPU slot (``--json``: as ``query-hotpluggable-cpus``).
+A refusal prints QEMU's message on one line of stderr and exits 2.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from collections.abc import Sequence
 
 from ._errors import HelpRequested, TopologyError
 from ._machine import Machine, machine
+from ._qmp_views import query_hotpluggable_cpus
 from ._topology import LEVELS, CpuTopology
 from ._versions import SUPPORTED_QEMU_VERSIONS
+from ._vm import VirtualMachine
 
 __all__ = ["main"]
 
@@ -35,21 +38,27 @@ def _parser() -> argparse.ArgumentParser:
         help="resolve a -smp option as QEMU would",
         description="Print the CPU topology QEMU builds from -smp SMP.",
     )
-    resolve.add_argument("--arch", default="x86_64", help="QEMU target (default: x86_64)")
-    resolve.add_argument("--machine", "-M", help="machine type or alias (default: QEMU's)")
-    resolve.add_argument(
-        "--qemu-version",
-        help=f"QEMU release, one of {', '.join(map(str, SUPPORTED_QEMU_VERSIONS))} "
-        "(default: the newest)",
+    slots = commands.add_parser(
+        "slots",
+        help="list the possible CPU slots, as query-hotpluggable-cpus would",
+        description="Print every possible CPU slot of the machine started with -smp SMP.",
     )
-    resolve.add_argument("--cpu", help="CPU model (-cpu), for the board's checks and warnings")
-    resolve.add_argument("--json", action="store_true", help="print JSON for other tools")
-    resolve.add_argument(
-        "smp",
-        nargs="?",
-        default=None,
-        help=f"the -smp option string; without it, the built-in example {EXAMPLE_SMP!r}",
-    )
+    for command in (resolve, slots):
+        command.add_argument("--arch", default="x86_64", help="QEMU target (default: x86_64)")
+        command.add_argument("--machine", "-M", help="machine type or alias (default: QEMU's)")
+        command.add_argument(
+            "--qemu-version",
+            help=f"QEMU release, one of {', '.join(map(str, SUPPORTED_QEMU_VERSIONS))} "
+            "(default: the newest)",
+        )
+        command.add_argument("--cpu", help="CPU model (-cpu), for the board's checks")
+        command.add_argument("--json", action="store_true", help="print JSON for other tools")
+        command.add_argument(
+            "smp",
+            nargs="?",
+            default=None,
+            help=f"the -smp option string; without it, the built-in example {EXAMPLE_SMP!r}",
+        )
     return parser
 
 
@@ -83,6 +92,21 @@ def _as_json(chosen: Machine, smp: str, topology: CpuTopology) -> str:
     return json.dumps(document, indent=2)
 
 
+def _render_slots(vm: VirtualMachine) -> str:
+    lines = [f"{'slot':>4}  {'arch id':>7}  {'vCPUs':<9}  {'state':<7}  properties"]
+    for slot in vm.slots:
+        state = vm.state(slot.index)
+        cpus = (
+            f"{slot.first_cpu_index}"
+            if slot.vcpus_count == 1
+            else (f"{slot.first_cpu_index}-{slot.first_cpu_index + slot.vcpus_count - 1}")
+        )
+        props = ", ".join(f"{name}={value}" for name, value in slot.props.as_qmp().items())
+        where = "present" if state is not None else "free"
+        lines.append(f"{slot.index:>4}  {slot.arch_id:>7}  {cpus:<9}  {where:<7}  {props}")
+    return "\n".join(lines)
+
+
 def _resolve(args: argparse.Namespace) -> int:
     options = {"cpu": args.cpu} if args.cpu else {}
     chosen = machine(args.arch, args.machine, qemu_version=args.qemu_version, **options)
@@ -91,6 +115,14 @@ def _resolve(args: argparse.Namespace) -> int:
         topology = chosen.resolve(smp)
     except HelpRequested as request:
         print(request.message)
+        return 0
+    if args.command == "slots":
+        vm = VirtualMachine.start(chosen, smp)
+        if args.json:
+            print(json.dumps(query_hotpluggable_cpus(vm), indent=2))
+        else:
+            print(_render(chosen, smp, topology))
+            print(_render_slots(vm))
         return 0
     print(_as_json(chosen, smp, topology) if args.json else _render(chosen, smp, topology))
     return 0
