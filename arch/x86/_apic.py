@@ -9,18 +9,56 @@ go 0, 1, 2, 4, 5, 6, ...
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 
+from topology import ParameterError
+
 __all__ = ["ApicLayout", "TopoIds"]
+
+#: APIC IDs are 32-bit in QEMU (``apic_id_t``).
+APIC_ID_MAX: Final = 0xFFFFFFFF
 
 
 def _width(count: int) -> int:
     return (count - 1).bit_length()
 
 
+def _count(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or value < 1:
+        raise ParameterError(
+            f"{attribute.name} must be a positive integer, not {value!r}",
+            what=attribute.name,
+            value=value,
+        )
+
+
+def _check_id(name: str, value: int, count: int | None, counted: str) -> None:
+    if type(value) is not int:
+        raise ParameterError(f"{name} must be an integer, not {value!r}", what=name, value=value)
+    if count is None:
+        if value < 0:
+            raise ParameterError(f"{name} must be >= 0, not {value}", what=name, value=value)
+    elif not 0 <= value < count:
+        raise ParameterError(
+            f"{name} must be in range 0:{count - 1} ({counted}={count}), not {value}",
+            what=name,
+            value=value,
+        )
+
+
 @attrs.frozen(kw_only=True)
 class TopoIds:
-    """The five ids an APIC ID encodes."""
+    """The five ids an APIC ID encodes (QEMU's ``X86CPUTopoIDs``).
+
+    ``socket_id`` is QEMU's ``pkg_id``; the others count within the level
+    above (the die within its socket, the core within its module, ...).
+
+    >>> from arch.x86 import ApicLayout
+    >>> ApicLayout.for_topology(dies=2, cores=3, threads=2).decode(13)
+    TopoIds(socket_id=0, die_id=1, module_id=0, core_id=2, thread_id=1)
+    """
 
     socket_id: int
     die_id: int
@@ -33,6 +71,12 @@ class TopoIds:
 class ApicLayout:
     """Field widths and offsets of the APIC ID for one topology.
 
+    The counts are per unit of the level above: ``dies`` per socket,
+    ``modules`` per die, ``cores`` per module, ``threads`` per core. The
+    widths and offsets are derived from them (``apicid_*_width`` and
+    ``apicid_*_offset`` in ``include/hw/i386/topology.h``); sockets need no
+    count, because the socket field is the unbounded top of the ID.
+
     >>> layout = ApicLayout.for_topology(cores=3, threads=2)
     >>> layout.core_offset, layout.pkg_offset
     (1, 3)
@@ -40,47 +84,76 @@ class ApicLayout:
     [0, 1, 2, 3, 4, 5, 8, 9]
     >>> layout.decode(9)
     TopoIds(socket_id=1, die_id=0, module_id=0, core_id=0, thread_id=1)
+    >>> ApicLayout.for_topology(cores=0, threads=1)
+    Traceback (most recent call last):
+    ...
+    topology.ParameterError: cores must be a positive integer, not 0
     """
 
-    dies: int
-    modules: int
-    cores: int
-    threads: int
-    smt_width: int
-    core_width: int
-    module_width: int
-    die_width: int
-    core_offset: int
-    module_offset: int
-    die_offset: int
-    pkg_offset: int
+    dies: int = attrs.field(default=1, validator=_count)
+    modules: int = attrs.field(default=1, validator=_count)
+    cores: int = attrs.field(validator=_count)
+    threads: int = attrs.field(validator=_count)
+    smt_width: int = attrs.field(init=False)
+    core_width: int = attrs.field(init=False)
+    module_width: int = attrs.field(init=False)
+    die_width: int = attrs.field(init=False)
+    core_offset: int = attrs.field(init=False)
+    module_offset: int = attrs.field(init=False)
+    die_offset: int = attrs.field(init=False)
+    pkg_offset: int = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        smt, core = _width(self.threads), _width(self.cores)
+        module, die = _width(self.modules), _width(self.dies)
+        for name, value in (
+            ("smt_width", smt),
+            ("core_width", core),
+            ("module_width", module),
+            ("die_width", die),
+            ("core_offset", smt),
+            ("module_offset", smt + core),
+            ("die_offset", smt + core + module),
+            ("pkg_offset", smt + core + module + die),
+        ):
+            object.__setattr__(self, name, value)
 
     @classmethod
     def for_topology(
         cls, *, dies: int = 1, modules: int = 1, cores: int, threads: int
     ) -> ApicLayout:
         """The layout for ``dies`` per socket, ``modules`` per die, ``cores`` per module
-        and ``threads`` per core."""
-        smt, core, module, die = _width(threads), _width(cores), _width(modules), _width(dies)
-        return cls(
-            dies=dies,
-            modules=modules,
-            cores=cores,
-            threads=threads,
-            smt_width=smt,
-            core_width=core,
-            module_width=module,
-            die_width=die,
-            core_offset=smt,
-            module_offset=smt + core,
-            die_offset=smt + core + module,
-            pkg_offset=smt + core + module + die,
-        )
+        and ``threads`` per core.
+
+        Every count must be a positive integer (:class:`topology.ParameterError`
+        otherwise). QEMU before 9.1 has no module level: pass ``modules=1``.
+
+        >>> ApicLayout.for_topology(dies=2, modules=2, cores=3, threads=2).pkg_offset
+        5
+        """
+        return cls(dies=dies, modules=modules, cores=cores, threads=threads)
 
     def apic_id(
         self, *, socket_id: int, die_id: int = 0, module_id: int = 0, core_id: int, thread_id: int
     ) -> int:
-        """The APIC ID of a CPU at those ids."""
+        """The APIC ID of the CPU at those ids (``x86_apicid_from_topo_ids``).
+
+        Each id must lie within its level's count; the socket id only has to
+        be non-negative.
+
+        >>> layout = ApicLayout.for_topology(dies=2, cores=3, threads=2)
+        >>> layout.apic_id(socket_id=1, die_id=1, core_id=2, thread_id=1)
+        29
+        >>> layout.apic_id(socket_id=0, core_id=3, thread_id=0)
+        Traceback (most recent call last):
+        ...
+        topology.ParameterError: core_id must be in range 0:2 (cores=3), not 3
+        """
+        _check_id("socket_id", socket_id, None, "")
+        _check_id("die_id", die_id, self.dies, "dies")
+        _check_id("module_id", module_id, self.modules, "modules")
+        _check_id("core_id", core_id, self.cores, "cores")
+        _check_id("thread_id", thread_id, self.threads, "threads")
         return (
             socket_id << self.pkg_offset
             | die_id << self.die_offset
@@ -90,7 +163,12 @@ class ApicLayout:
         )
 
     def ids_from_index(self, cpu_index: int) -> TopoIds:
-        """The ids of the CPU with that index (``x86_topo_ids_from_idx``)."""
+        """The ids of the CPU with that index (``x86_topo_ids_from_idx``).
+
+        >>> ApicLayout.for_topology(cores=3, threads=2).ids_from_index(7)
+        TopoIds(socket_id=1, die_id=0, module_id=0, core_id=0, thread_id=1)
+        """
+        _check_id("cpu_index", cpu_index, None, "")
         threads, cores, modules, dies = self.threads, self.cores, self.modules, self.dies
         return TopoIds(
             socket_id=cpu_index // (dies * modules * cores * threads),
@@ -101,18 +179,52 @@ class ApicLayout:
         )
 
     def apic_id_from_index(self, cpu_index: int) -> int:
-        """The APIC ID QEMU gives the CPU with that index."""
+        """The APIC ID QEMU gives the CPU with that index (``x86_apicid_from_cpu_idx``).
+
+        >>> ApicLayout.for_topology(cores=3, threads=1).apic_id_from_index(3)
+        4
+        """
         ids = self.ids_from_index(cpu_index)
-        return self.apic_id(
-            socket_id=ids.socket_id,
-            die_id=ids.die_id,
-            module_id=ids.module_id,
-            core_id=ids.core_id,
-            thread_id=ids.thread_id,
+        return (
+            ids.socket_id << self.pkg_offset
+            | ids.die_id << self.die_offset
+            | ids.module_id << self.module_offset
+            | ids.core_id << self.core_offset
+            | ids.thread_id
         )
 
+    def apic_id_limit(self, max_cpus: int) -> int:
+        """One more than the highest APIC ID of ``max_cpus`` CPUs (QEMU's ``apic_id_limit``).
+
+        QEMU sizes the APIC ID space with it (``x86_cpus_init``): KVM's
+        maximum vCPU id and the firmware's CPU count. Above 255 it needs x2APIC.
+
+        >>> ApicLayout.for_topology(cores=3, threads=1).apic_id_limit(6)
+        7
+        """
+        if type(max_cpus) is not int or max_cpus < 1:
+            raise ParameterError(
+                f"max_cpus must be a positive integer, not {max_cpus!r}",
+                what="max_cpus",
+                value=max_cpus,
+            )
+        return self.apic_id_from_index(max_cpus - 1) + 1
+
     def decode(self, apic_id: int) -> TopoIds:
-        """The ids an APIC ID encodes."""
+        """The ids an APIC ID encodes (``x86_topo_ids_from_apicid``).
+
+        Like QEMU, this reads the bit fields without checking them against the
+        counts: an ID in a gap decodes to an id no CPU has.
+
+        >>> ApicLayout.for_topology(cores=3, threads=1).decode(3)
+        TopoIds(socket_id=0, die_id=0, module_id=0, core_id=3, thread_id=0)
+        """
+        if type(apic_id) is not int or not 0 <= apic_id <= APIC_ID_MAX:
+            raise ParameterError(
+                f"apic_id must be an integer in range 0:{APIC_ID_MAX}, not {apic_id!r}",
+                what="apic_id",
+                value=apic_id,
+            )
 
         def field(offset: int, width: int) -> int:
             return (apic_id >> offset) & ((1 << width) - 1)
