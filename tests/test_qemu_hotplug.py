@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import topology
+from arch.x86._hotplug import ACPI_LEGACY
 from tests.conftest import require_qemu
 from tests.qemu_runner import run_qemu
 from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
@@ -167,3 +168,47 @@ def test_hotplug_sequences_match_qemu(
     scenario: tuple[str, str, str, list[tuple[str, dict[str, Any]]]],
 ) -> None:
     assume(_check(*scenario))
+
+
+def _acpi_device_path(machine_name: str, smp: str) -> str:
+    """The QOM path of the ACPI device that holds ``cpu-hotplug-legacy`` (it moves with
+    the number of boot CPUs, so it is looked up rather than assumed)."""
+    candidates = [f"/machine/unattached/device[{n}]" for n in range(48)]
+    run = run_qemu(
+        "x86_64",
+        ["-machine", machine_name, "-smp", smp],
+        [("qom-list", {"path": path}) for path in candidates],
+    )
+    for path, reply in zip(candidates, run.replies, strict=False):
+        entries: list[dict[str, Any]] = reply.get("return", [])  # type: ignore[assignment]
+        if any(entry["name"] == "cpu-hotplug-legacy" for entry in entries):
+            return path
+    raise AssertionError(f"no ACPI device with cpu-hotplug-legacy under {machine_name}")
+
+
+@pytest.mark.parametrize("machine_name", ["pc-q35-7.2", "pc-i440fx-7.2"])
+def test_x86_unplug_after_the_guest_switches_acpi_to_modern_mode(machine_name: str) -> None:
+    # The guest's firmware flips the ACPI CPU hot-plug interface to its modern
+    # mode (QMP: qom-set cpu-hotplug-legacy=false); then device_del is a request
+    # that QEMU accepts ({}), and the CPU stays until the guest ejects it.
+    require_qemu("x86_64")
+    smp = "2,maxcpus=4"
+    path = _acpi_device_path(machine_name, smp)
+    commands: list[tuple[str, dict[str, Any] | None]] = [
+        ("qom-set", {"path": path, "property": "cpu-hotplug-legacy", "value": False}),
+        ("device_add", {"driver": "qemu64-x86_64-cpu", "socket-id": 0, "core-id": 3,
+                        "thread-id": 0, "id": "hp"}),
+        ("device_del", {"id": "hp"}),
+        ("device_del", {"id": "hp"}),
+        ("device_del", {"id": "/machine/unattached/device[2]"}),
+        ("device_del", {"id": "/machine/unattached/device[0]"}),
+        ("query-hotpluggable-cpus", None),
+    ]  # fmt: skip
+    run = run_qemu("x86_64", ["-machine", machine_name, "-smp", smp], commands)
+    vm = VirtualMachine.start(topology.machine("x86_64", machine_name, qemu_version="7.2"), smp)
+    vm.board_state[ACPI_LEGACY] = False
+    for (command, arguments), reply in zip(commands[1:-1], run.replies[1:-1], strict=True):
+        assert arguments is not None
+        assert _model_reply(vm, command, arguments) == _qemu_reply(reply), (command, arguments)
+    assert query_hotpluggable_cpus(vm) == run.replies[-1]["return"]
+    assert [e for e in run.events if e.get("event") == "DEVICE_DELETED"] == []
