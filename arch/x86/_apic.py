@@ -154,12 +154,30 @@ class ApicLayout:
         _check_id("module_id", module_id, self.modules, "modules")
         _check_id("core_id", core_id, self.cores, "cores")
         _check_id("thread_id", thread_id, self.threads, "threads")
+        return self._pack(socket_id, die_id, module_id, core_id, thread_id)
+
+    def _pack(
+        self, socket_id: int, die_id: int, module_id: int, core_id: int, thread_id: int
+    ) -> int:
+        # Unchecked: for callers whose ids are valid by construction.
         return (
             socket_id << self.pkg_offset
             | die_id << self.die_offset
             | module_id << self.module_offset
             | core_id << self.core_offset
             | thread_id
+        )
+
+    def _ids(self, cpu_index: int) -> tuple[int, int, int, int, int]:
+        # (socket, die, module, core, thread) of an index, unchecked and without
+        # allocating a TopoIds: slot building calls this maxcpus times.
+        threads, cores, modules, dies = self.threads, self.cores, self.modules, self.dies
+        return (
+            cpu_index // (dies * modules * cores * threads),
+            cpu_index // (modules * cores * threads) % dies,
+            cpu_index // (cores * threads) % modules,
+            cpu_index // threads % cores,
+            cpu_index % threads,
         )
 
     def ids_from_index(self, cpu_index: int) -> TopoIds:
@@ -169,13 +187,13 @@ class ApicLayout:
         TopoIds(socket_id=1, die_id=0, module_id=0, core_id=0, thread_id=1)
         """
         _check_id("cpu_index", cpu_index, None, "")
-        threads, cores, modules, dies = self.threads, self.cores, self.modules, self.dies
+        socket_id, die_id, module_id, core_id, thread_id = self._ids(cpu_index)
         return TopoIds(
-            socket_id=cpu_index // (dies * modules * cores * threads),
-            die_id=cpu_index // (modules * cores * threads) % dies,
-            module_id=cpu_index // (cores * threads) % modules,
-            core_id=cpu_index // threads % cores,
-            thread_id=cpu_index % threads,
+            socket_id=socket_id,
+            die_id=die_id,
+            module_id=module_id,
+            core_id=core_id,
+            thread_id=thread_id,
         )
 
     def apic_id_from_index(self, cpu_index: int) -> int:
@@ -184,14 +202,8 @@ class ApicLayout:
         >>> ApicLayout.for_topology(cores=3, threads=1).apic_id_from_index(3)
         4
         """
-        ids = self.ids_from_index(cpu_index)
-        return (
-            ids.socket_id << self.pkg_offset
-            | ids.die_id << self.die_offset
-            | ids.module_id << self.module_offset
-            | ids.core_id << self.core_offset
-            | ids.thread_id
-        )
+        _check_id("cpu_index", cpu_index, None, "")
+        return self._pack(*self._ids(cpu_index))
 
     def apic_id_limit(self, max_cpus: int) -> int:
         """One more than the highest APIC ID of ``max_cpus`` CPUs (QEMU's ``apic_id_limit``).

@@ -63,14 +63,8 @@ def possible_slots(
     with_dies = topology.dies > 1
     with_modules = _modules(topology, version) > 1
     slots = []
-    threads, cores, modules, dies = apic.threads, apic.cores, apic.modules, apic.dies
-    # The ids of each index, inline: this loop runs maxcpus times.
     for index in range(topology.max_cpus):
-        thread_id = index % threads
-        core_id = index // threads % cores
-        module_id = index // (threads * cores) % modules
-        die_id = index // (threads * cores * modules) % dies
-        socket_id = index // (threads * cores * modules * dies)
+        socket_id, die_id, module_id, core_id, thread_id = apic._ids(index)
         props = SlotProps(
             socket_id=socket_id,
             die_id=die_id if with_dies else None,
@@ -83,13 +77,7 @@ def possible_slots(
                 index=index,
                 type=qom_type,
                 vcpus_count=1,
-                arch_id=apic.apic_id(
-                    socket_id=socket_id,
-                    die_id=die_id,
-                    module_id=module_id,
-                    core_id=core_id,
-                    thread_id=thread_id,
-                ),
+                arch_id=apic._pack(socket_id, die_id, module_id, core_id, thread_id),
                 first_cpu_index=index,
                 props=props,
             )
