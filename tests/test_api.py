@@ -107,6 +107,9 @@ def test_a_third_party_plugin_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
                 for i in range(topo.max_cpus)
             ]
 
+        def default_node(self, slot: topology.CpuSlot, *args: object) -> int:
+            return 0
+
         def boot_qom_path(self, slot: topology.CpuSlot, position: int) -> str:
             return f"/machine/soc/harts[{position}]"
 

@@ -10,12 +10,15 @@ The public API lives here; modules whose names start with ``_`` are private.
 
 from __future__ import annotations
 
+import types as _types
+
 from ._errors import (
     BoardError,
     CpuCountError,
     DeviceTypeError,
     HelpRequested,
     InvalidTopologyError,
+    NumaError,
     OptionSyntaxError,
     ParameterError,
     PluginError,
@@ -26,6 +29,25 @@ from ._errors import (
 )
 from ._graph import cpu_ids, cpus_of_node, lowest_shared_level, siblings, topology_graph
 from ._machine import Machine, MachineType, machine, machine_types
+from ._memory import MemoryConfig, RamLayout, parse_memory
+from ._numa import (
+    MAX_NUMA_NODES,
+    NumaConfig,
+    NumaFinding,
+    NumaInput,
+    NumaNodeInfo,
+    numa_command_line,
+)
+from ._numa_options import (
+    NumaCpu,
+    NumaDist,
+    NumaHmatCache,
+    NumaHmatLb,
+    NumaNode,
+    NumaOption,
+    numa_cpu_members,
+    parse_numa,
+)
 from ._plugins import ArchPlugin, arch_names, get_arch
 from ._qmp_views import hmp_info_hotpluggable_cpus, query_cpus_fast, query_hotpluggable_cpus
 from ._rules import SmpRules
@@ -46,6 +68,7 @@ from ._vm import (
 
 __all__ = [
     "LEVELS",
+    "MAX_NUMA_NODES",
     "NEWEST_QEMU",
     "OPTIONAL_LEVELS",
     "SMP_MEMBERS",
@@ -62,12 +85,25 @@ __all__ = [
     "InvalidTopologyError",
     "Machine",
     "MachineType",
+    "MemoryConfig",
+    "NumaConfig",
+    "NumaCpu",
+    "NumaDist",
+    "NumaError",
+    "NumaFinding",
+    "NumaHmatCache",
+    "NumaHmatLb",
+    "NumaInput",
+    "NumaNode",
+    "NumaNodeInfo",
+    "NumaOption",
     "OptionSyntaxError",
     "ParameterError",
     "PlugOrigin",
     "PluginError",
     "QemuVersion",
     "QemuWarning",
+    "RamLayout",
     "SlotProps",
     "SlotState",
     "SmpConfig",
@@ -87,6 +123,10 @@ __all__ = [
     "lowest_shared_level",
     "machine",
     "machine_types",
+    "numa_command_line",
+    "numa_cpu_members",
+    "parse_memory",
+    "parse_numa",
     "parse_smp",
     "qemu_version",
     "query_cpus_fast",
@@ -96,9 +136,15 @@ __all__ = [
     "topology_graph",
 ]
 
-# Show public names as topology.X in reprs, tracebacks and pickles.
+# Show public names as topology.X in reprs, tracebacks and pickles; their
+# methods follow, so that doctest also finds the examples in their docstrings.
 for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type) or callable(_obj):
         _obj.__module__ = __name__
-del _name, _obj
+    if isinstance(_obj, type):
+        for _member in vars(_obj).values():
+            _function = getattr(_member, "__func__", getattr(_member, "fget", _member))
+            if isinstance(_function, _types.FunctionType):
+                _function.__module__ = __name__
+del _name, _obj, _member, _function

@@ -10,6 +10,7 @@ only know Python's own exceptions still catch them::
     ├── InvalidTopologyError (ValueError)    the counts do not form a topology
     │   └── CpuCountError                    outside the machine's min/max CPUs
     ├── BoardError (ValueError)              the board refuses the topology or a plug
+    ├── NumaError (ValueError)               the machine refuses the -numa configuration
     ├── DeviceTypeError (ValueError)         device_add names no creatable device type
     ├── HelpRequested                        the option asked QEMU for its help text
     ├── UnknownMachineError (LookupError)    no such machine type in that QEMU
@@ -32,6 +33,7 @@ __all__ = [
     "DeviceTypeError",
     "HelpRequested",
     "InvalidTopologyError",
+    "NumaError",
     "OptionSyntaxError",
     "ParameterError",
     "PluginError",
@@ -128,6 +130,30 @@ class CpuCountError(InvalidTopologyError):
 
 class BoardError(TopologyError, ValueError):
     """The machine (board) refuses a topology that the generic rules accept."""
+
+
+class NumaError(TopologyError, ValueError):
+    """The machine refuses a ``-numa`` configuration (QEMU's checks after the parse).
+
+    Most of these name the option, as QEMU does
+    (``-numa node,nodeid=200: Max number of NUMA nodes reached: 200``), and
+    ``str()`` then starts with it; :attr:`reason` holds the text without that
+    prefix. Checks that run once every option was read (``numa: Node ID
+    missing: 2``, the total memory) have no prefix.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        option: str | None = None,
+        what: str | None = None,
+        value: object = None,
+        hint: str | None = None,
+    ) -> None:
+        message = reason if option is None else f"{option}: {reason}"
+        super().__init__(message, what=what, where=option, value=value, hint=hint)
+        self.reason = reason
 
 
 class DeviceTypeError(TopologyError, ValueError):

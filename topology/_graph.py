@@ -103,6 +103,15 @@ def topology_graph(vm: VirtualMachine, *, node_of: dict[int, int] | None = None)
             if node_id is not None:
                 graph.add_node(("node", node_id), level="node", id=node_id)
                 graph.add_edge(("node", node_id), ("cpu", cpu))
+    if vm.numa is not None and node_of is None:
+        # Memory-only nodes too, and the distance table when -numa dist gave one.
+        for info in vm.numa.nodes:
+            graph.add_node(("node", info.node_id), level="node", id=info.node_id)
+        if vm.numa.distances is not None:
+            for src, row in enumerate(vm.numa.distances):
+                for dst, distance in enumerate(row):
+                    if src != dst:
+                        graph.add_edge(("node", src), ("node", dst), distance=distance)
     return nx.freeze(graph)
 
 
@@ -133,7 +142,7 @@ def cpus_of_node(graph: Any, node_id: int) -> list[int]:
     node = ("node", node_id)
     if node not in graph:
         return []
-    return sorted(child[1] for child in graph.successors(node))
+    return sorted(child[1] for child in graph.successors(node) if child[0] == "cpu")
 
 
 def _chain(graph: Any, node: tuple[Any, ...]) -> Iterable[tuple[Any, ...]]:

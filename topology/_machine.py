@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from ._errors import TopologyError, UnknownMachineError
+from ._memory import RamLayout
 from ._plugins import ArchPlugin, get_arch
 from ._rules import SmpRules
 from ._smp_config import SmpConfig
@@ -37,9 +38,15 @@ class MachineType:
         prefer_sockets: whether omitted counts go to sockets first (types up to 6.1).
         default_cpu: the CPU model used without ``-cpu``.
         hotpluggable_cpus: whether ``device_add`` can add CPUs.
+        numa: whether the board takes ``-numa`` at all (QEMU: ``NUMA is not
+            supported by this machine-type`` otherwise).
+        numa_mem: whether ``-numa node,mem=`` is still accepted (types up to 5.0).
+        numa_cluster_boundary: whether QEMU warns when two CPUs of one socket and
+            cluster sit in different NUMA nodes (ARM virt from QEMU 8.1).
         auto_numa: whether one NUMA node is always created without ``-numa``.
         auto_numa_with_memhp: whether one is created when ``-m`` has memory slots.
         auto_numa_with_memdev: whether one is created when ``maxmem`` exceeds the memory.
+        default_ram_size: the RAM in bytes without ``-m`` (or with ``-m 0``).
         deprecation_reason: why QEMU marks it deprecated, or None when it does not.
     """
 
@@ -51,9 +58,13 @@ class MachineType:
     prefer_sockets: bool = False
     default_cpu: str
     hotpluggable_cpus: bool = True
+    numa: bool = False
+    numa_mem: bool = False
+    numa_cluster_boundary: bool = False
     auto_numa: bool = False
     auto_numa_with_memhp: bool = False
     auto_numa_with_memdev: bool = False
+    default_ram_size: int = 128 * 1024 * 1024
     deprecation_reason: str | None = None
 
     @property
@@ -123,25 +134,44 @@ class Machine:
         ...
         topology.BoardError: TCG cannot support more than 1 thread/core on a pseries machine
         """
+        return self._check_board(self._resolve_generic(smp))
+
+    def _resolve_generic(self, smp: str | SmpConfig) -> CpuTopology:
+        """The generic ``-smp`` rules, with the machine's deprecation warning after theirs."""
         topology = resolve_smp(smp, self.smp_rules)
-        # QEMU's order: -smp warnings, the deprecation warning, then the board's.
-        found = list(topology.warnings)
-        if self.type.deprecation_reason is not None:
-            found.append(
-                QemuWarning(
-                    message=f"Machine type '{self.name}' is deprecated: "
-                    f"{self.type.deprecation_reason}",
-                    what="machine",
-                )
-            )
+        if self.type.deprecation_reason is None:
+            return topology
+        deprecated = QemuWarning(
+            message=f"Machine type '{self.name}' is deprecated: {self.type.deprecation_reason}",
+            what="machine",
+        )
+        return attrs.evolve(topology, warnings=(*topology.warnings, deprecated))
+
+    def _check_board(
+        self,
+        topology: CpuTopology,
+        memory: RamLayout | None = None,
+        before: tuple[QemuWarning, ...] = (),
+    ) -> CpuTopology:
+        """The board's checks; its warnings follow ``before`` (what came since the -smp rules).
+
+        ``memory`` is only passed when the caller knows it: plugins written
+        before it existed keep working for ``resolve``.
+        """
+        found = [*topology.warnings, *before]
         try:
-            found += self.arch.check_board(self.type, topology, self.options, self.qemu_version)
+            if memory is None:
+                extra = self.arch.check_board(self.type, topology, self.options, self.qemu_version)
+            else:
+                extra = self.arch.check_board(
+                    self.type, topology, self.options, self.qemu_version, memory=memory
+                )
         except TopologyError as error:
             error.warnings = (*found, *error.warnings)
             raise
-        if len(found) == len(topology.warnings):
+        if not extra:
             return topology
-        return attrs.evolve(topology, warnings=tuple(found))
+        return attrs.evolve(topology, warnings=(*topology.warnings, *extra))
 
 
 def machine(

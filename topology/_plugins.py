@@ -25,6 +25,7 @@ from ._errors import PluginError, UnknownArchError
 
 if TYPE_CHECKING:
     from ._machine import MachineType
+    from ._memory import RamLayout
     from ._slots import CpuSlot
     from ._topology import CpuTopology, QemuWarning
     from ._versions import QemuVersion
@@ -69,12 +70,17 @@ class ArchPlugin(Protocol):
         topology: CpuTopology,
         options: Mapping[str, str],
         version: QemuVersion,
+        memory: RamLayout | None = None,
     ) -> list[QemuWarning]:
         """The board's own checks on a resolved topology, after the generic ones.
 
         ``options`` holds the ``-machine`` and ``-cpu`` settings that matter
-        (``cpu``, ``accel``, ``gic-version``, ...). Raise :class:`BoardError`
-        with QEMU's text to refuse; return QEMU's warnings otherwise.
+        (``cpu``, ``accel``, ``gic-version``, ...). ``memory`` is the guest's RAM
+        (with each NUMA node's share) when ``-m`` or ``-numa`` was given; None
+        stands for the machine's default RAM, which every board accepts. These
+        checks run when QEMU builds the board, after every ``-numa`` check.
+        Raise :class:`BoardError` with QEMU's text to refuse; return QEMU's
+        warnings otherwise.
         """
         ...
 
@@ -86,6 +92,21 @@ class ArchPlugin(Protocol):
         version: QemuVersion,
     ) -> Sequence[CpuSlot]:
         """Every possible CPU slot, in QEMU's slot order (without NUMA node ids)."""
+        ...
+
+    def default_node(
+        self,
+        slot: CpuSlot,
+        topology: CpuTopology,
+        nodes: int,
+        machine_type: MachineType,
+        version: QemuVersion,
+    ) -> int:
+        """The NUMA node QEMU puts ``slot`` in when no ``-numa`` option maps a CPU.
+
+        ``nodes`` is the number of NUMA nodes (at least 1). Only asked for
+        machine types whose ``numa`` is true.
+        """
         ...
 
     def boot_qom_path(self, slot: CpuSlot, position: int) -> str:
@@ -137,6 +158,7 @@ def _load(name: str, target: str) -> ArchPlugin:
             "default_machine",
             "check_board",
             "possible_slots",
+            "default_node",
             "boot_qom_path",
             "select_slot",
             "request_unplug",

@@ -13,15 +13,17 @@ sysfs or a udev rule; Windows Server 2012 R2 and later online it at once).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
 from ._errors import DeviceTypeError, TopologyError
 from ._machine import Machine
-from ._slots import CpuSlot
-from ._topology import CpuTopology
+from ._memory import MemoryConfig, RamLayout, parse_memory
+from ._numa import NumaConfig, NumaInput, numa_command_line
+from ._slots import CpuSlot, SlotProps
+from ._topology import CpuTopology, QemuWarning
 
 __all__ = [
     "DeviceNotFound",
@@ -104,11 +106,24 @@ class VirtualMachine:
         slots: Sequence[CpuSlot],
         *,
         guest: GuestPolicy = GuestPolicy.MANUAL_ONLINE,
+        numa: NumaConfig | None = None,
+        memory: RamLayout | None = None,
+        warnings: Sequence[QemuWarning] | None = None,
     ) -> None:
         self.machine = machine
         self.topology = topology
         self.slots: tuple[CpuSlot, ...] = tuple(slots)
         self.guest = guest
+        #: The guest NUMA layout, or None when the machine has no NUMA nodes.
+        self.numa = numa
+        #: The guest's memory (the machine's default RAM unless ``-m`` said otherwise).
+        self.memory = memory or RamLayout(
+            ram_size=machine.type.default_ram_size, max_ram_size=machine.type.default_ram_size
+        )
+        #: Everything QEMU warned about while starting, in the order it printed it.
+        self.warnings: tuple[QemuWarning, ...] = tuple(
+            topology.warnings if warnings is None else warnings
+        )
         self._states: dict[int, SlotState] = {}
         self._ids: dict[str, int] = {}
         self._created = 0
@@ -123,20 +138,96 @@ class VirtualMachine:
         machine: Machine,
         smp: str,
         *,
+        numa: Iterable[NumaInput] = (),
+        memory: int | str | MemoryConfig | None = None,
+        memory_backends: Mapping[str, int] | None = None,
         guest: GuestPolicy = GuestPolicy.MANUAL_ONLINE,
     ) -> VirtualMachine:
-        """Start ``machine`` with ``-smp smp``: every boot CPU present and online."""
-        topology = machine.resolve(smp)
-        if topology.max_cpus > MAX_MODELLED_CPUS:
-            raise TopologyError(
-                f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
-                f"{topology.max_cpus}",
-                what="maxcpus",
-                value=topology.max_cpus,
+        """Start ``machine`` with ``-smp smp``: every boot CPU present and online.
+
+        ``numa`` are the ``-numa`` options in command-line order (texts or
+        parsed options), ``memory`` the ``-m`` option (its text, a size in
+        bytes, or a :class:`MemoryConfig`; None is the machine's default) and
+        ``memory_backends`` the sizes of the ``-object memory-backend-*`` by id.
+        QEMU's checks run in QEMU's order (see :mod:`topology._numa`); the first
+        that fails raises its error, with the warnings QEMU printed before it.
+        With NUMA, every slot's props carry its ``node-id``.
+
+        >>> import topology
+        >>> q35 = topology.machine("x86_64", "pc-q35-7.2", qemu_version="7.2")
+        >>> vm = VirtualMachine.start(
+        ...     q35, "4,sockets=2", numa=["node,memdev=a", "node,memdev=b"],
+        ...     memory="512M", memory_backends={"a": 256 * 2**20, "b": 256 * 2**20},
+        ... )
+        >>> [slot.props.node_id for slot in vm.slots]
+        [0, 0, 1, 1]
+        """
+        version = machine.qemu_version
+        options = (numa,) if isinstance(numa, str) else tuple(numa)
+        # The command-line pass (-m assumed to come first), then -smp, then -m's values.
+        if isinstance(memory, str):
+            config = parse_memory(memory, qemu_version=version)
+        elif isinstance(memory, int):
+            config = MemoryConfig.of_bytes(memory)
+        else:
+            config = memory or MemoryConfig()
+        early = config.warnings
+        try:
+            early += numa_command_line(options, qemu_version=version)
+        except TopologyError as error:
+            error.warnings = (*config.warnings, *error.warnings)
+            raise
+        before = early
+        try:
+            topology = machine._resolve_generic(smp)
+            before += topology.warnings
+            if topology.max_cpus > MAX_MODELLED_CPUS:
+                raise TopologyError(
+                    f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
+                    f"{topology.max_cpus}",
+                    what="maxcpus",
+                    value=topology.max_cpus,
+                )
+            ram = config.layout(ram_default=machine.type.default_ram_size, qemu_version=version)
+            before += ram.warnings
+            plugin = machine.arch
+            slots = plugin.possible_slots(
+                machine.type, topology, machine.options, machine.qemu_version
             )
-        plugin = machine.arch
-        slots = plugin.possible_slots(machine.type, topology, machine.options, machine.qemu_version)
-        vm = cls(machine, topology, slots, guest=guest)
+            numa_config = NumaConfig.from_options(
+                machine,
+                topology,
+                slots,
+                options,
+                memory=ram,
+                memory_backends=memory_backends,
+            )
+        except TopologyError as error:
+            error.warnings = (*before, *error.warnings)
+            raise
+        since = (*ram.warnings, *numa_config.warnings)
+        ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
+        explicit = memory is not None or bool(options)
+        try:
+            checked = machine._check_board(topology, ram if explicit else None, since)
+        except TopologyError as error:
+            error.warnings = (*early, *error.warnings)
+            raise
+        board_warnings = checked.warnings[len(topology.warnings) :]
+        if numa_config.nodes:
+            slots = [
+                _with_node(slot, node)
+                for slot, node in zip(slots, numa_config.slot_nodes, strict=True)
+            ]
+        vm = cls(
+            machine,
+            checked,
+            slots,
+            guest=guest,
+            numa=numa_config if numa_config.nodes else None,
+            memory=ram,
+            warnings=(*early, *topology.warnings, *since, *board_warnings),
+        )
         boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
         for position, slot in enumerate(boot_slots):
             vm._fill(
@@ -186,21 +277,25 @@ class VirtualMachine:
         Raises the TopologyError QEMU answers with; the slots are then unchanged
         (only the counter QEMU names anonymous devices with moves on, as in QEMU).
         """
-        if id is not None and id in self._ids:
-            raise TopologyError(f"Duplicate device ID '{id}'", what="id", value=id)
         plugin = self.machine.arch
+        refusal: TopologyError | None = None
         try:
             index = plugin.select_slot(self, driver, dict(props or {}))
             slot = self.slots[index]
             _check_node_id(slot, props or {})
         except DeviceTypeError:
-            raise
-        except TopologyError:
+            raise  # QEMU looks the driver up before anything else
+        except TopologyError as error:
+            refusal = error
+        # Then it creates the device and registers its id; the other checks follow.
+        if id is not None and id in self._ids:
+            raise TopologyError(f"Duplicate device ID '{id}'", what="id", value=id)
+        if refusal is not None:
             # QEMU names an anonymous device (peripheral-anon/device[N]) as soon
             # as it creates it, before the checks: a refused plug uses up N too.
             if id is None:
                 self._anonymous += 1
-            raise
+            raise refusal
         if (
             self.machine.options.get("accel", "tcg") == "tcg"
             and self._vcpus_created + slot.vcpus_count > self.topology.max_cpus
@@ -286,6 +381,29 @@ class VirtualMachine:
         state = self._states.pop(index)
         if state.device_id is not None:
             del self._ids[state.device_id]
+
+
+def _with_node(slot: CpuSlot, node: int) -> CpuSlot:
+    # attrs.evolve is several times slower, which shows at thousands of slots.
+    props = slot.props
+    return CpuSlot(
+        index=slot.index,
+        type=slot.type,
+        vcpus_count=slot.vcpus_count,
+        arch_id=slot.arch_id,
+        first_cpu_index=slot.first_cpu_index,
+        props=SlotProps(
+            node_id=node,
+            drawer_id=props.drawer_id,
+            book_id=props.book_id,
+            socket_id=props.socket_id,
+            die_id=props.die_id,
+            cluster_id=props.cluster_id,
+            module_id=props.module_id,
+            core_id=props.core_id,
+            thread_id=props.thread_id,
+        ),
+    )
 
 
 def _check_node_id(slot: CpuSlot, props: Mapping[str, object]) -> None:

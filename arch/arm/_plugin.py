@@ -12,18 +12,21 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
+from topology._memory import RamLayout
 from topology._releases import (
     AGE_DEPRECATION_REASON,
     deprecated_by_age,
     release_key,
     releases_between,
 )
+from topology._slots import CpuSlot
 
 from . import _hotplug
 
 __all__ = ["PLUGIN", "ArmPlugin"]
 
 _GICV2_MAX_CPUS: Final = 8
+_MAX_RAM_SLOTS: Final = 256
 # Redistributor regions: the low one holds 0xF60000 bytes, the high one 64 MiB.
 _LOW_REDIST_BYTES: Final = 0x00F60000
 _HIGH_REDIST_BYTES: Final = 64 * 1024 * 1024
@@ -62,6 +65,11 @@ class ArmPlugin:
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="cortex-a15",
                 hotpluggable_cpus=False,
+                numa=True,
+                # virt_machine_5_0_options keeps -numa node,mem= (numa_mem_supported).
+                numa_mem=release_key(release) <= (5, 0),
+                # cpu_cluster_has_numa_boundary, set for every virt type from QEMU 8.1.
+                numa_cluster_boundary=version.at_least("8.1"),
                 # Observed on QEMU 7.2: virt-4.1 / 4.2 and virt-5.0 / 5.1 differ.
                 auto_numa_with_memhp=release_key(release) >= (4, 2),
                 auto_numa_with_memdev=release_key(release) >= (5, 1),
@@ -81,6 +89,7 @@ class ArmPlugin:
         topology: CpuTopology,
         options: Mapping[str, str],
         version: QemuVersion,
+        memory: RamLayout | None = None,
     ) -> list[QemuWarning]:
         tcg = options.get("accel", "tcg") == "tcg"
         if tcg and options.get("gic-version") == "4" and options.get("virtualization") != "on":
@@ -97,7 +106,26 @@ class ArmPlugin:
                 what="maxcpus",
                 value=topology.max_cpus,
             )
+        if memory is not None and memory.slots > _MAX_RAM_SLOTS:
+            # Observed on QEMU 7.2 and 10.0 (ACPI_MAX_RAM_SLOTS).
+            raise BoardError(
+                f"unsupported number of memory slots: {memory.slots}",
+                what="slots",
+                value=memory.slots,
+            )
         return []
+
+    def default_node(
+        self,
+        slot: CpuSlot,
+        topology: CpuTopology,
+        nodes: int,
+        machine_type: MachineType,
+        version: QemuVersion,
+    ) -> int:
+        # virt_get_default_cpu_node_id (QEMU 7.1+, every virt type): the socket.
+        assert slot.props.socket_id is not None
+        return slot.props.socket_id % nodes
 
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
+from topology._memory import RamLayout
 from topology._releases import (
     AGE_DEPRECATION_REASON,
     deprecated_by_age,
     release_key,
     releases_between,
 )
+from topology._slots import CpuSlot
 
 from . import _hotplug
 
@@ -62,6 +64,7 @@ class S390xPlugin:
         topology: CpuTopology,
         options: Mapping[str, str],
         version: QemuVersion,
+        memory: RamLayout | None = None,
     ) -> list[QemuWarning]:
         release = machine_type.name.rsplit("-", 1)[1]
         # s390_init_cpus: machine types 7.2 and newer allow one thread, older
@@ -74,6 +77,17 @@ class S390xPlugin:
                 value=topology.threads,
             )
         return []
+
+    def default_node(
+        self,
+        slot: CpuSlot,
+        topology: CpuTopology,
+        nodes: int,
+        machine_type: MachineType,
+        version: QemuVersion,
+    ) -> int:
+        # The board has no NUMA (no get_default_cpu_node_id); the core never asks.
+        raise BoardError("NUMA is not supported by this machine-type", what="numa")
 
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)

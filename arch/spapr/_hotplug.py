@@ -44,8 +44,8 @@ def possible_slots(
             vcpus_count=threads,
             arch_id=index * threads,
             first_cpu_index=index * threads,
-            # NUMA is always on for pseries: without -numa every core is on node 0.
-            props=SlotProps(core_id=index * threads, node_id=0),
+            # node-id comes from the NUMA configuration (always on for pseries).
+            props=SlotProps(core_id=index * threads),
         )
         for index in range(topology.max_cpus // threads)
     ]

@@ -12,17 +12,24 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
+from topology._memory import RamLayout
 from topology._releases import (
     AGE_DEPRECATION_REASON,
     deprecated_by_age,
     release_key,
     releases_between,
 )
+from topology._slots import CpuSlot
 
 from . import _hotplug
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
+
+_MIB: Final = 1024 * 1024
+# SPAPR_MEMORY_BLOCK_SIZE, and SPAPR_MAX_RAM_SLOTS.
+_MEMORY_BLOCK_MIB: Final = 256
+_MAX_RAM_SLOTS: Final = 32
 
 # CPU models older than POWER8 (observed on QEMU 10.0: power7 refuses SMT under TCG).
 _BEFORE_POWER8: Final = ("power5", "power6", "power7", "970")
@@ -68,6 +75,31 @@ def _deprecation(release: str, version: QemuVersion) -> str | None:
     return None
 
 
+def _check_memory(memory: RamLayout) -> None:
+    """``spapr_validate_node_memory``: everything in whole 256 MiB blocks."""
+    block = _MEMORY_BLOCK_MIB * _MIB
+    if memory.ram_size % block:
+        raise BoardError(
+            f"Memory size 0x{memory.ram_size:x} is not aligned to {_MEMORY_BLOCK_MIB} MiB",
+            what="size",
+            value=memory.ram_size,
+        )
+    if memory.max_ram_size % block:
+        # QEMU prints the RAM size here, not the maximum (observed on 7.2 and 10.0).
+        raise BoardError(
+            f"Maximum memory size 0x{memory.ram_size:x} is not aligned to {_MEMORY_BLOCK_MIB} MiB",
+            what="maxmem",
+            value=memory.max_ram_size,
+        )
+    for node, size in enumerate(memory.node_memory):
+        if size % block:
+            raise BoardError(
+                f"Node {node} memory size 0x{size:x} is not aligned to {_MEMORY_BLOCK_MIB} MiB",
+                what="numa",
+                value=size,
+            )
+
+
 class SpaprPlugin:
     """QEMU's ``pseries-*`` machine types."""
 
@@ -87,7 +119,11 @@ class SpaprPlugin:
                 max_cpus=_max_cpus(version),
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu=_default_cpu(version, release),
+                numa=True,
+                # spapr_machine_5_0_class_options keeps -numa node,mem= (numa_mem_supported).
+                numa_mem=release_key(release) <= (5, 0),
                 auto_numa=True,
+                default_ram_size=512 * _MIB,
                 # CPU hot-plug came with pseries-2.7 (observed on QEMU 7.2).
                 hotpluggable_cpus=release_key(release) >= (2, 7),
                 deprecation_reason=_deprecation(release, version),
@@ -104,6 +140,7 @@ class SpaprPlugin:
         topology: CpuTopology,
         options: Mapping[str, str],
         version: QemuVersion,
+        memory: RamLayout | None = None,
     ) -> list[QemuWarning]:
         threads = topology.threads
         tcg = options.get("accel", "tcg") == "tcg"
@@ -132,6 +169,8 @@ class SpaprPlugin:
                 what="threads",
                 value=threads,
             )
+        if memory is not None:
+            _check_memory(memory)
         if topology.cpus % threads:
             raise BoardError(
                 f"smp_cpus ({topology.cpus}) must be multiple of threads ({threads})",
@@ -144,7 +183,25 @@ class SpaprPlugin:
                 what="maxcpus",
                 value=topology.max_cpus,
             )
+        if memory is not None and memory.slots > _MAX_RAM_SLOTS:
+            raise BoardError(
+                f"Specified number of memory slots {memory.slots} exceeds max supported "
+                f"{_MAX_RAM_SLOTS}",
+                what="slots",
+                value=memory.slots,
+            )
         return []
+
+    def default_node(
+        self,
+        slot: CpuSlot,
+        topology: CpuTopology,
+        nodes: int,
+        machine_type: MachineType,
+        version: QemuVersion,
+    ) -> int:
+        # spapr_get_default_cpu_node_id: core slot index / cores, i.e. the socket.
+        return slot.index // topology.cores % nodes
 
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)

@@ -13,11 +13,15 @@ from typing import Final
 
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
 from topology._cint import UINT32_MASK, as_int32
+from topology._memory import RamLayout
 from topology._releases import release_key
 
 from ._apic import ApicLayout
 
 __all__ = ["check_board"]
+
+# ACPI_MAX_RAM_SLOTS.
+_MAX_RAM_SLOTS: Final = 256
 
 # AMD-vendor CPU models (target/i386/cpu.c). Under TCG none has topoext, so
 # all warn when threads > 1, even with topoext=on (observed on 7.2 and 10.0).
@@ -80,6 +84,7 @@ def check_board(
     topology: CpuTopology,
     options: Mapping[str, str],
     version: QemuVersion,
+    memory: RamLayout | None = None,
 ) -> list[QemuWarning]:
     accel = options.get("accel", "tcg")
     modules = topology.modules if version.at_least("9.1") else 1
@@ -135,4 +140,11 @@ def check_board(
             )
             error.warnings = tuple(found)
             raise error
+    if memory is not None and memory.slots > _MAX_RAM_SLOTS and machine_type.name != "microvm":
+        # pc_memory_init, after the CPUs exist (observed on 7.2 and 10.0).
+        error = BoardError(
+            f"unsupported amount of memory slots: {memory.slots}", what="slots", value=memory.slots
+        )
+        error.warnings = tuple(found)
+        raise error
     return found

@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 from typing import Final
 
-from topology import MachineType, QemuVersion
+from topology import CpuTopology, MachineType, QemuVersion
 from topology._releases import (
     AGE_DEPRECATION_REASON,
     deprecated_by_age,
     release_key,
     releases_between,
 )
+from topology._slots import CpuSlot
 
 from . import _board, _hotplug
 
@@ -83,6 +84,9 @@ class X86Plugin:
                 max_cpus=255,
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
+                numa=True,
+                # pc_*_machine_5_0_options keep -numa node,mem= (numa_mem_supported).
+                numa_mem=release_key(release) <= (5, 0),
                 # pc_*_machine_2_10_options and _5_0_options turn these off.
                 auto_numa_with_memhp=release_key(release) >= (2, 11),
                 auto_numa_with_memdev=release_key(release) >= (5, 1),
@@ -101,6 +105,9 @@ class X86Plugin:
                 max_cpus=_q35_max_cpus(release),
                 prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
+                numa=True,
+                # pc_*_machine_5_0_options keep -numa node,mem= (numa_mem_supported).
+                numa_mem=release_key(release) <= (5, 0),
                 # pc_*_machine_2_10_options and _5_0_options turn these off.
                 auto_numa_with_memhp=release_key(release) >= (2, 11),
                 auto_numa_with_memdev=release_key(release) >= (5, 1),
@@ -110,7 +117,11 @@ class X86Plugin:
         ]
         others = [
             MachineType(
-                name="microvm", max_cpus=288, default_cpu="qemu64", hotpluggable_cpus=False
+                name="microvm",
+                max_cpus=288,
+                default_cpu="qemu64",
+                hotpluggable_cpus=False,
+                numa=True,
             ),
             # isapc is a PC machine with PC's levels; microvm has none.
             MachineType(
@@ -118,6 +129,7 @@ class X86Plugin:
                 levels=levels,
                 max_cpus=1,
                 default_cpu="486",
+                numa=True,
             ),
         ]
         return (*i440fx, *q35, *others)
@@ -127,6 +139,18 @@ class X86Plugin:
 
     # Start-time checks and warnings: see ._board.
     check_board = staticmethod(_board.check_board)
+
+    def default_node(
+        self,
+        slot: CpuSlot,
+        topology: CpuTopology,
+        nodes: int,
+        machine_type: MachineType,
+        version: QemuVersion,
+    ) -> int:
+        # x86_get_default_cpu_node_id: the socket (package) id of the slot's APIC ID.
+        assert slot.props.socket_id is not None
+        return slot.props.socket_id % nodes
 
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)
