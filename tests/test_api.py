@@ -110,7 +110,7 @@ def test_a_third_party_plugin_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
         def default_node(self, slot: topology.CpuSlot, *args: object) -> int:
             return 0
 
-        def boot_qom_path(self, slot: topology.CpuSlot, position: int) -> str:
+        def boot_qom_path(self, machine_type: object, slot: topology.CpuSlot, position: int) -> str:
             return f"/machine/soc/harts[{position}]"
 
         def select_slot(self, vm: topology.VmView, driver: str, props: object) -> int:

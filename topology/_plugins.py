@@ -109,7 +109,7 @@ class ArchPlugin(Protocol):
         """
         ...
 
-    def boot_qom_path(self, slot: CpuSlot, position: int) -> str:
+    def boot_qom_path(self, machine_type: MachineType, slot: CpuSlot, position: int) -> str:
         """QOM path of the CPU (or core) created at start in ``slot``, the
         ``position``-th one created."""
         ...

@@ -235,7 +235,7 @@ class VirtualMachine:
                 SlotState(
                     origin=PlugOrigin.COLD,
                     device_id=None,
-                    qom_path=plugin.boot_qom_path(slot, position),
+                    qom_path=plugin.boot_qom_path(machine.type, slot, position),
                 ),
             )
         return vm

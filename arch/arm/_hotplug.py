@@ -50,7 +50,7 @@ def possible_slots(
     ]
 
 
-def boot_qom_path(slot: CpuSlot, position: int) -> str:
+def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
     return f"/machine/unattached/device[{position}]"
 
 

@@ -57,7 +57,7 @@ def possible_slots(
     return slots
 
 
-def boot_qom_path(slot: CpuSlot, position: int) -> str:
+def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
     return f"/machine/unattached/device[{position}]"
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
 from topology._hotplug_props import read_int_prop, reject_unknown_props
+from topology._releases import release_key
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import PlugOrigin, UnplugResult, VmView
 
@@ -51,9 +52,11 @@ def possible_slots(
     ]
 
 
-def boot_qom_path(slot: CpuSlot, position: int) -> str:
-    # Observed on QEMU 7.2: device[0] is another object; cores follow from device[1].
-    return f"/machine/unattached/device[{position + 1}]"
+def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
+    # Observed on QEMU 7.2 and 10.0: from pseries-4.1 another object is created
+    # first (device[0]) and the cores follow; older types start at device[0].
+    first = 1 if release_key(machine_type.name.rsplit("-", 1)[1]) >= (4, 1) else 0
+    return f"/machine/unattached/device[{position + first}]"
 
 
 def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:

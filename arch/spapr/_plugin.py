@@ -171,13 +171,22 @@ class SpaprPlugin:
             )
         if memory is not None:
             _check_memory(memory)
-        if topology.cpus % threads:
+        if not machine_type.hotpluggable_cpus:
+            # spapr_init_cpus: types without CPU hot-plug (2.6 and older) check
+            # only that no CPU is left to plug (observed on QEMU 7.2).
+            if topology.max_cpus != topology.cpus:
+                raise BoardError(
+                    "This machine version does not support CPU hotplug",
+                    what="maxcpus",
+                    value=topology.max_cpus,
+                )
+        elif topology.cpus % threads:
             raise BoardError(
                 f"smp_cpus ({topology.cpus}) must be multiple of threads ({threads})",
                 what="cpus",
                 value=topology.cpus,
             )
-        if topology.max_cpus % threads:
+        elif topology.max_cpus % threads:
             raise BoardError(
                 f"max_cpus ({topology.max_cpus}) must be multiple of threads ({threads})",
                 what="maxcpus",

@@ -248,3 +248,53 @@ class ApicLayout:
             core_id=field(self.core_offset, self.core_width),
             thread_id=field(0, self.smt_width),
         )
+
+
+def c_semantics_ids(layout: ApicLayout, cpu_index: int) -> tuple[int, TopoIds]:
+    """The APIC ID and props QEMU computes for a slot when counts wrap past 32 bits.
+
+    With counts such as ``cores=-1`` (4294967295, which QEMU accepts when the
+    product wraps round), field widths reach 32 and offsets 64. QEMU's C code
+    then shifts 32-bit values by 32 or more, which x86-64 hosts do modulo 32,
+    and masks with 64-bit ``0xFFFFFFFFUL << width``. This replays that
+    arithmetic: index to ids with 32-bit products, ids to APIC ID, and the APIC
+    ID back to the props QEMU lists (observed on QEMU 7.2 and 10.0).
+    """
+    u32, u64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+
+    def product(*factors: int) -> int:
+        result = 1
+        for factor in factors:
+            result = result * factor & u32
+        return result
+
+    def shl32(value: int, count: int) -> int:
+        return value << (count & 31) & u32
+
+    def shr32(value: int, count: int) -> int:
+        return (value & u32) >> (count & 31)
+
+    def low_mask(width: int) -> int:
+        return ~(u32 << (width & 63) & u64) & u64
+
+    threads, cores, modules, dies = layout.threads, layout.cores, layout.modules, layout.dies
+    socket_id = cpu_index // product(dies, modules, cores, threads)
+    die_id = cpu_index // product(modules, cores, threads) % dies
+    module_id = cpu_index // product(cores, threads) % modules
+    core_id = cpu_index // threads % cores
+    thread_id = cpu_index % threads
+    apic_id = (
+        shl32(socket_id, layout.pkg_offset)
+        | shl32(die_id, layout.die_offset)
+        | shl32(module_id, layout.module_offset)
+        | shl32(core_id, layout.core_offset)
+        | thread_id
+    ) & u32
+    decoded = TopoIds(
+        socket_id=shr32(apic_id, layout.pkg_offset),
+        die_id=shr32(apic_id, layout.die_offset) & low_mask(layout.die_width),
+        module_id=shr32(apic_id, layout.module_offset) & low_mask(layout.module_width),
+        core_id=shr32(apic_id, layout.core_offset) & low_mask(layout.core_width),
+        thread_id=apic_id & low_mask(layout.smt_width),
+    )
+    return apic_id, decoded

@@ -14,7 +14,7 @@ from topology._hotplug_props import UINT32, read_int_prop, reject_unknown_props
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
-from ._apic import ApicLayout
+from ._apic import ApicLayout, c_semantics_ids
 
 __all__ = [
     "ACPI_LEGACY",
@@ -63,6 +63,8 @@ def possible_slots(
     with_dies = topology.dies > 1
     with_modules = _modules(topology, version) > 1
     slots = []
+    if apic.pkg_offset >= 32:
+        return _wrapped_slots(apic, topology.max_cpus, qom_type, with_dies, with_modules)
     for index in range(topology.max_cpus):
         socket_id, die_id, module_id, core_id, thread_id = apic._ids(index)
         props = SlotProps(
@@ -85,7 +87,34 @@ def possible_slots(
     return slots
 
 
-def boot_qom_path(slot: CpuSlot, position: int) -> str:
+def _wrapped_slots(
+    apic: ApicLayout, max_cpus: int, qom_type: str, with_dies: bool, with_modules: bool
+) -> list[CpuSlot]:
+    """Slots of a topology whose counts wrapped past 32 bits (see ``c_semantics_ids``)."""
+    slots = []
+    for index in range(max_cpus):
+        apic_id, ids = c_semantics_ids(apic, index)
+        props = SlotProps(
+            socket_id=ids.socket_id,
+            die_id=ids.die_id if with_dies else None,
+            module_id=ids.module_id if with_modules else None,
+            core_id=ids.core_id,
+            thread_id=ids.thread_id,
+        )
+        slots.append(
+            CpuSlot(
+                index=index,
+                type=qom_type,
+                vcpus_count=1,
+                arch_id=apic_id,
+                first_cpu_index=index,
+                props=props,
+            )
+        )
+    return slots
+
+
+def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
     # Observed on QEMU 7.2: device[1] is created between the first and second CPU.
     return f"/machine/unattached/device[{0 if position == 0 else position + 1}]"
 
