@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["INT64_MAX", "INT64_MIN", "UINT32_MASK", "as_int32", "parse_int64"]
+__all__ = ["INT64_MAX", "INT64_MIN", "UINT32_MASK", "as_int32", "parse_int64", "parse_uint64"]
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -23,14 +23,8 @@ _C_INTEGER: Final = re.compile(
 )
 
 
-def parse_int64(text: str) -> int | None:
-    """The value of ``text`` as QEMU's ``qemu_strtoi64(text, NULL, 0)``, or None if invalid.
-
-    The whole string must be consumed; out-of-range values are invalid.
-
-    >>> [parse_int64(t) for t in ("0x10", "010", " +4", "08", "4 ", "9223372036854775808")]
-    [16, 8, 4, None, None, None]
-    """
+def _c_number(text: str) -> tuple[bool, int] | None:
+    """(negative, magnitude) of a whole C integer literal (``strtoll`` base 0), or None."""
     match = _C_INTEGER.match(text)
     if match is None or match.end() != len(text):
         return None
@@ -40,10 +34,42 @@ def parse_int64(text: str) -> int | None:
         magnitude = int(match["oct"], 8)
     else:
         magnitude = int(match["dec"])
-    value = -magnitude if match["sign"] == "-" else magnitude
+    return match["sign"] == "-", magnitude
+
+
+def parse_int64(text: str) -> int | None:
+    """The value of ``text`` as QEMU's ``qemu_strtoi64(text, NULL, 0)``, or None if invalid.
+
+    The whole string must be consumed; out-of-range values are invalid.
+
+    >>> [parse_int64(t) for t in ("0x10", "010", " +4", "08", "4 ", "9223372036854775808")]
+    [16, 8, 4, None, None, None]
+    """
+    number = _c_number(text)
+    if number is None:
+        return None
+    negative, magnitude = number
+    value = -magnitude if negative else magnitude
     if not INT64_MIN <= value <= INT64_MAX:
         return None
     return value
+
+
+def parse_uint64(text: str) -> int | None:
+    """``qemu_strtou64(text, NULL, 0)``: None when invalid, -1 when out of range.
+
+    As ``strtoull``, a minus sign negates modulo 2^64.
+
+    >>> [parse_uint64(t) for t in ("0x10", "-1", "18446744073709551616", "x")]
+    [16, 18446744073709551615, -1, None]
+    """
+    number = _c_number(text)
+    if number is None:
+        return None
+    negative, magnitude = number
+    if magnitude > 2**64 - 1:
+        return -1
+    return -magnitude % 2**64 if negative else magnitude
 
 
 def as_int32(value: int) -> int:

@@ -24,11 +24,11 @@ check, made when it builds its memory (see the architecture plugins).
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 import attrs
 
+from ._cint import parse_uint64
 from ._errors import ParameterError
 from ._numa_options import _flag_warning, _opt_items, _strtosz
 from ._topology import QemuWarning
@@ -43,11 +43,6 @@ _UINT64_MAX: Final = 2**64 - 1
 _SIZE_HINT: Final = (
     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
     "and exabytes, respectively."
-)
-# qemu_strtou64 base 0: C blanks, a sign, then hex, octal or decimal digits.
-_C_UNSIGNED: Final = re.compile(
-    r"[ \t\n\v\f\r]*(?P<sign>[+-]?)"
-    r"(?:0[xX](?P<hex>[0-9a-fA-F]+)|(?P<oct>0[0-7]*)|(?P<dec>[1-9][0-9]*))"
 )
 
 
@@ -185,22 +180,6 @@ def _fail(message: str, what: str, value: object, warnings: list[QemuWarning]) -
     return error
 
 
-def _strtou64(text: str) -> int | None:
-    """``qemu_strtou64(text, NULL, 0)``: None when invalid, -1 when out of range."""
-    match = _C_UNSIGNED.match(text)
-    if match is None or match.end() != len(text):
-        return None
-    if match["hex"] is not None:
-        magnitude = int(match["hex"], 16)
-    elif match["oct"] is not None:
-        magnitude = int(match["oct"], 8)
-    else:
-        magnitude = int(match["dec"])
-    if magnitude > _UINT64_MAX:
-        return -1
-    return -magnitude % 2**64 if match["sign"] == "-" else magnitude
-
-
 def parse_memory(text: str, *, qemu_version: str | QemuVersion | None = None) -> MemoryConfig:
     """Read an ``-m`` option string as QEMU ``qemu_version``'s command line does.
 
@@ -233,7 +212,7 @@ def parse_memory(text: str, *, qemu_version: str | QemuVersion | None = None) ->
         if name not in ("size", "slots", "maxmem"):
             raise fail(f"Invalid parameter '{name}'", name, value)
         if name == "slots":
-            number = _strtou64(value)
+            number = parse_uint64(value)
             if number is None:
                 raise fail("Parameter 'slots' expects a number", name, value)
             if number < 0:
@@ -257,7 +236,7 @@ def parse_memory(text: str, *, qemu_version: str | QemuVersion | None = None) ->
     maxmem = values.get("maxmem")
     return MemoryConfig(
         size=size_text if size_value else None,
-        slots=_strtou64(values["slots"]) if "slots" in values else None,
+        slots=parse_uint64(values["slots"]) if "slots" in values else None,
         maxmem=_strtosz(maxmem, "B", version).value if maxmem is not None else None,
         warnings=tuple(warnings),
         maxmem_text=maxmem,
