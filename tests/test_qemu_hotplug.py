@@ -79,6 +79,11 @@ def scenarios(
             props["node-id"] = draw(st.sampled_from([0, 1]))
         elif mutation == 4:
             props["cluster-id"] = 0
+        elif mutation == 5 and arch == "x86_64":
+            # An APIC ID given directly, with or without (possibly clashing) ids.
+            if draw(st.booleans()):
+                props = {}
+            props["apic-id"] = draw(st.integers(0, 20))
         arguments: dict[str, Any] = {"driver": driver, **props}
         if draw(st.booleans()):
             arguments["id"] = f"hp{draw(st.integers(0, step))}"
@@ -212,3 +217,22 @@ def test_x86_unplug_after_the_guest_switches_acpi_to_modern_mode(machine_name: s
         assert _model_reply(vm, command, arguments) == _qemu_reply(reply), (command, arguments)
     assert query_hotpluggable_cpus(vm) == run.replies[-1]["return"]
     assert [e for e in run.events if e.get("event") == "DEVICE_DELETED"] == []
+
+
+@pytest.mark.parametrize("machine_name", ["pc-q35-7.2", "pc-i440fx-7.2"])
+def test_x86_unplug_with_acpi_off(machine_name: str) -> None:
+    # acpi=off takes i440fx's ACPI device away (every device_del: "not supported
+    # without ACPI"); q35's ICH9 keeps one (legacy mode, boot CPU refused).
+    require_qemu("x86_64")
+    smp = "2,maxcpus=3"
+    commands: list[tuple[str, dict[str, Any]]] = [
+        ("device_add", {"driver": "qemu64-x86_64-cpu", "socket-id": 0, "core-id": 2,
+                        "thread-id": 0, "id": "a"}),
+        ("device_del", {"id": "a"}),
+        ("device_del", {"id": "/machine/unattached/device[0]"}),
+    ]  # fmt: skip
+    run = run_qemu("x86_64", ["-machine", f"{machine_name},acpi=off", "-smp", smp], commands)
+    machine = topology.machine("x86_64", machine_name, qemu_version="7.2", acpi="off")
+    vm = VirtualMachine.start(machine, smp)
+    for (command, arguments), reply in zip(commands, run.replies, strict=True):
+        assert _model_reply(vm, command, arguments) == _qemu_reply(reply), (command, arguments)

@@ -222,6 +222,11 @@ def _slot_by_apic_id(slots: Sequence[CpuSlot], apic_id: int) -> int | None:
 
 
 def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
+    # acpi=off removes i440fx's PIIX4 PM (the ACPI device); q35's ICH9 keeps its
+    # own, so q35 answers as with ACPI (observed on QEMU 7.2).
+    no_acpi_device = not vm.machine.name.startswith("pc-q35-")
+    if vm.machine.options.get("acpi") == "off" and no_acpi_device:
+        raise _fail("CPU hot unplug not supported without ACPI", "id")
     if slot_index == 0:
         raise _fail("Boot CPU is unpluggable", "id")
     if vm.board_state.get(ACPI_LEGACY, True):
