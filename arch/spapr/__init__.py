@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+from ._identity import (
+    CoreIdentity,
+    chip_id,
+    core_identities,
+    drc_index,
+    drc_name,
+    max_server_number,
+    vcpu_id,
+)
 from ._plugin import PLUGIN, SpaprPlugin
 
-__all__ = ["PLUGIN", "SpaprPlugin"]
+__all__ = [
+    "PLUGIN",
+    "CoreIdentity",
+    "SpaprPlugin",
+    "chip_id",
+    "core_identities",
+    "drc_index",
+    "drc_name",
+    "max_server_number",
+    "vcpu_id",
+]

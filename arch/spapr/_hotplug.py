@@ -55,7 +55,7 @@ def possible_slots(
 def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
     # Observed on QEMU 7.2 and 10.0: from pseries-4.1 another object is created
     # first (device[0]) and the cores follow; older types start at device[0].
-    first = 1 if release_key(machine_type.name.rsplit("-", 1)[1]) >= (4, 1) else 0
+    first = 1 if release_key(machine_type.name.removeprefix("pseries-")) >= (4, 1) else 0
     return f"/machine/unattached/device[{position + first}]"
 
 

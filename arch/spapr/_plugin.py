@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _hotplug
+from . import _hotplug, _identity
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
@@ -169,6 +169,8 @@ class SpaprPlugin:
                 what="threads",
                 value=threads,
             )
+        # Observed on 10.0: vsmt is checked next, before memory and cpus % threads.
+        _identity.check_vsmt(options, threads)
         if memory is not None:
             _check_memory(memory)
         if not machine_type.hotpluggable_cpus:
