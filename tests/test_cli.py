@@ -84,3 +84,20 @@ def test_slots_json_is_query_hotpluggable_cpus(capsys: pytest.CaptureFixture[str
     # The last slot first, as QEMU lists them (observed on QEMU 7.2).
     assert [entry["props"]["core-id"] for entry in entries] == [3, 2, 1, 0]
     assert ["qom-path" in entry for entry in entries] == [False, False, True, True]
+
+
+def test_a_reader_that_leaves_early_is_not_an_error() -> None:
+    # cputopo slots | head -1: the pipe closes while cputopo still writes.
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "topology", "slots", "--qemu-version", "9.2", "-M", "q35"),
+            *("--cpu", "qemu64,x2apic=on", "4096"),  # more output than a pipe buffers
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -133,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _resolve(args)
+    except BrokenPipeError:
+        # The reader went away (cputopo slots | head): not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiets the exit-time flush
+        return 0
     except TopologyError as error:
         if args.debug:
             traceback.print_exc()
