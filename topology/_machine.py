@@ -77,6 +77,15 @@ class MachineType:
         if not levels <= OPTIONAL_LEVELS:
             raise ValueError(f"unknown levels {sorted(levels - OPTIONAL_LEVELS)}")
 
+    def cpu_model(self, options: Mapping[str, str]) -> tuple[str, list[str]]:
+        """The ``-cpu`` model and its features (``qemu64,x2apic=on``), or the default model.
+
+        >>> MachineType(name="m", max_cpus=1, default_cpu="qemu64").cpu_model({})
+        ('qemu64', [])
+        """
+        model, *features = options.get("cpu", self.default_cpu).split(",")
+        return model, features
+
     def smp_rules(self, version: str | QemuVersion) -> SmpRules:
         """The :class:`SmpRules` of this machine type under QEMU ``version``."""
         return SmpRules(

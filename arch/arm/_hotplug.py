@@ -29,7 +29,7 @@ def possible_slots(
     options: Mapping[str, str],
     version: QemuVersion,
 ) -> list[CpuSlot]:
-    model = options.get("cpu", machine_type.default_cpu).split(",")[0]
+    model = machine_type.cpu_model(options)[0]
     per_cluster = 8 if options.get("gic-version", "2") == "2" else 16
     threads, cores, clusters = topology.threads, topology.cores, topology.clusters
     return [

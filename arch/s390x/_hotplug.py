@@ -30,7 +30,7 @@ def possible_slots(
     options: Mapping[str, str],
     version: QemuVersion,
 ) -> list[CpuSlot]:
-    model = options.get("cpu", machine_type.default_cpu).split(",")[0]
+    model = machine_type.cpu_model(options)[0]
     with_placement = version.at_least("8.2")
     cores, sockets, books = topology.cores, topology.sockets, topology.books
     slots = []

@@ -26,7 +26,7 @@ __all__ = [
 
 
 def core_type(machine_type: MachineType, options: Mapping[str, str]) -> str:
-    model = options.get("cpu", machine_type.default_cpu).split(",")[0]
+    model = machine_type.cpu_model(options)[0]
     return f"{model}-spapr-cpu-core"
 
 

@@ -150,7 +150,7 @@ class SpaprPlugin:
                 what="threads",
                 value=threads,
             )
-        model = options.get("cpu", machine_type.default_cpu).split(",")[0].lower()
+        model = machine_type.cpu_model(options)[0].lower()
         if tcg and threads > 1 and version.at_least("8.1") and model.startswith(_BEFORE_POWER8):
             raise BoardError(
                 "TCG only supports SMT on POWER8 or newer CPUs", what="threads", value=threads

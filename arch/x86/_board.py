@@ -38,11 +38,6 @@ _X2APIC_FAMILIES: Final = (
 )  # fmt: skip
 
 
-def _cpu_model(options: Mapping[str, str], machine_type: MachineType) -> tuple[str, list[str]]:
-    model, *features = options.get("cpu", machine_type.default_cpu).split(",")
-    return model, features
-
-
 def _is_amd(model: str, features: list[str]) -> bool:
     for feature in features:
         if feature.startswith("vendor="):
@@ -106,7 +101,7 @@ def check_board(
             value=topology.max_cpus,
         )
     found: list[QemuWarning] = []
-    model, features = _cpu_model(options, machine_type)
+    model, features = machine_type.cpu_model(options)
     # Up to 9.x QEMU compared the thread count as a signed int (2^32 - 1 is -1,
     # no warning); QEMU 10 compares it unsigned but still prints it signed
     # (observed: "hyperthreading(-1)"). Which 9.x release changed it is not known.

@@ -48,7 +48,7 @@ def layout(topology: CpuTopology, version: QemuVersion) -> ApicLayout:
 
 
 def cpu_type(machine_type: MachineType, options: Mapping[str, str]) -> str:
-    model = options.get("cpu", machine_type.default_cpu).split(",")[0]
+    model = machine_type.cpu_model(options)[0]
     return f"{model}-x86_64-cpu"
 
 
