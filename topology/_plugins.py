@@ -139,6 +139,17 @@ class ArchPlugin(Protocol):
         ...
 
 
+#: Optional plugin members, asked for with ``getattr`` so that older plugins keep working:
+#:
+#: ``qmp_commands(version) -> Mapping[str, Callable[[VmView, Mapping[str, object]], object]]``
+#:     QMP commands the target adds (s390x ``set-cpu-topology``); each returns the
+#:     reply's ``return`` value or raises QEMU's error, and may ``vm.emit`` events.
+#: ``deleted_devices(vm, slot_index) -> Sequence[Mapping[str, object]]``
+#:     the ``DEVICE_DELETED`` event data QEMU sends, in order, when the CPU device in
+#:     ``slot_index`` goes away (child devices first); without it, one event for the device.
+OPTIONAL_MEMBERS: Final = ("qmp_commands", "deleted_devices")
+
+
 def _load(name: str, target: str) -> ArchPlugin:
     module_name, _, attribute = target.partition(":")
     try:

@@ -91,6 +91,7 @@ class VmView(Protocol):
     @property
     def board_state(self) -> Mapping[str, object]: ...
     def state(self, slot_index: int) -> SlotState | None: ...
+    def emit(self, event: str, data: Mapping[str, object]) -> None: ...
 
 
 class VirtualMachine:
@@ -131,6 +132,7 @@ class VirtualMachine:
         self._vcpus_created = 0
         #: Board-specific state a plugin's checks read (e.g. x86 ACPI hot-plug mode).
         self.board_state: dict[str, object] = {}
+        self._events: list[dict[str, object]] = []
 
     @classmethod
     def start(
@@ -263,6 +265,21 @@ class VirtualMachine:
                 return index
         raise DeviceNotFound(f"Device '{name}' not found", what="id", value=name)
 
+    def take_events(self) -> list[dict[str, object]]:
+        """The QMP events emitted since the last call, oldest first, without timestamps.
+
+        Each is ``{"event": NAME, "data": {...}}`` as QEMU sends it (``data`` is
+        left out when QEMU sends none).
+        """
+        events, self._events = self._events, []
+        return events
+
+    def emit(self, event: str, data: Mapping[str, object] | None = None) -> None:
+        """Record a QMP event (plugins call this from their operations)."""
+        self._events.append(
+            {"event": event} if data is None else {"event": event, "data": dict(data)}
+        )
+
     def snapshot(self) -> dict[int, SlotState]:
         """A copy of every filled slot's state, for comparisons."""
         return dict(self._states)
@@ -339,6 +356,7 @@ class VirtualMachine:
         # A repeated request is answered like the first (QEMU re-sends it).
         result = self.machine.arch.request_unplug(self, index)
         if result is UnplugResult.REMOVED:
+            self._announce_deleted(index)
             self._empty(index)
         else:
             self._states[index] = attrs.evolve(state, unplug_pending=True)
@@ -351,6 +369,7 @@ class VirtualMachine:
             raise TopologyError(
                 f"no unplug request is pending for '{device}'", what="id", value=device
             )
+        self._announce_deleted(index)
         self._empty(index)
 
     def set_online(self, cpu_index: int, online: bool) -> None:
@@ -376,6 +395,19 @@ class VirtualMachine:
         self._vcpus_created += self.slots[index].vcpus_count
         if state.device_id is not None:
             self._ids[state.device_id] = index
+
+    def _announce_deleted(self, index: int) -> None:
+        """QEMU's DEVICE_DELETED events for the CPU device leaving ``index``."""
+        deleted = getattr(self.machine.arch, "deleted_devices", None)
+        if deleted is not None:
+            for child in deleted(self, index):
+                self.emit("DEVICE_DELETED", child)
+            return
+        state = self._states[index]
+        data: dict[str, object] = {"path": state.qom_path}
+        if state.device_id is not None:
+            data = {"device": state.device_id, **data}
+        self.emit("DEVICE_DELETED", data)
 
     def _empty(self, index: int) -> None:
         state = self._states.pop(index)
