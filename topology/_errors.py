@@ -16,6 +16,7 @@ only know Python's own exceptions still catch them::
     ├── UnknownMachineError (LookupError)    no such machine type in that QEMU
     ├── UnknownArchError (LookupError)       no plugin for that architecture
     ├── UnsupportedVersionError (ValueError) a QEMU version cputopo does not model
+    ├── ModelFileError (ValueError)          a saved VM model file cannot be read back
     └── PluginError (ImportError)            an architecture plugin failed to load
 
 ``str(error)`` is the text QEMU prints for the same input (without the
@@ -33,6 +34,7 @@ __all__ = [
     "DeviceTypeError",
     "HelpRequested",
     "InvalidTopologyError",
+    "ModelFileError",
     "NumaError",
     "OptionSyntaxError",
     "ParameterError",
@@ -177,6 +179,10 @@ class UnknownArchError(TopologyError, LookupError):
 
 class UnsupportedVersionError(TopologyError, ValueError):
     """The QEMU version is not one that cputopo models."""
+
+
+class ModelFileError(TopologyError, ValueError):
+    """A saved VM model (``topology.abi.load_model``) is malformed or cannot be replayed."""
 
 
 class PluginError(TopologyError, ImportError):

@@ -147,7 +147,13 @@ class ArchPlugin(Protocol):
 #: ``deleted_devices(vm, slot_index) -> Sequence[Mapping[str, object]]``
 #:     the ``DEVICE_DELETED`` event data QEMU sends, in order, when the CPU device in
 #:     ``slot_index`` goes away (child devices first); without it, one event for the device.
-OPTIONAL_MEMBERS: Final = ("qmp_commands", "deleted_devices")
+#: ``cpu_identity(vm, slot_index) -> Mapping[str, object]``
+#:     what the guest knows the CPU (or core) in ``slot_index`` by, name to value
+#:     (x86 ``apic-id``; pseries ``vcpu-ids``, ``drc-index``; s390x ``cpu-address``;
+#:     arm ``mpidr``): :func:`topology.abi.compare` reports a slot whose identity
+#:     changes. Values must compare with ``==`` and be JSON-able (tuples allowed).
+#:     Without it, the slot's ``arch_id`` is its identity.
+OPTIONAL_MEMBERS: Final = ("qmp_commands", "deleted_devices", "cpu_identity")
 
 
 def _load(name: str, target: str) -> ArchPlugin:

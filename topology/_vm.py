@@ -133,6 +133,9 @@ class VirtualMachine:
         #: Board-specific state a plugin's checks read (e.g. x86 ACPI hot-plug mode).
         self.board_state: dict[str, object] = {}
         self._events: list[dict[str, object]] = []
+        #: The ``-smp`` text the VM was started with (None when built directly):
+        #: restarting it elsewhere re-reads this text under other rules.
+        self.smp: str | None = None
 
     @classmethod
     def start(
@@ -230,6 +233,7 @@ class VirtualMachine:
             memory=ram,
             warnings=(*early, *topology.warnings, *since, *board_warnings),
         )
+        vm.smp = smp
         boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
         for position, slot in enumerate(boot_slots):
             vm._fill(

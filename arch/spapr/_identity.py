@@ -22,13 +22,14 @@ import attrs
 from topology import BoardError, MachineType
 from topology._cint import parse_uint64
 from topology._releases import release_key
-from topology._vm import VirtualMachine
+from topology._vm import VirtualMachine, VmView
 
 __all__ = [
     "CoreIdentity",
     "check_vsmt",
     "chip_id",
     "core_identities",
+    "cpu_identity",
     "default_vsmt",
     "drc_index",
     "drc_name",
@@ -210,3 +211,24 @@ def core_identities(vm: VirtualMachine) -> list[CoreIdentity]:
             )
         )
     return result
+
+
+def cpu_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
+    """What the guest knows the core in ``slot_index`` by (``ArchPlugin.cpu_identity``).
+
+    The core id, each thread's vCPU id (device-tree ``reg``, interrupt server)
+    and chip id, and the CPU DRC index on types with CPU hot-plug.
+    """
+    slot = vm.slots[slot_index]
+    threads = vm.topology.threads
+    vsmt = effective_vsmt(vm.machine.type, threads, vm.machine.options)
+    core = slot.props.core_id
+    assert core is not None  # every pseries slot has a core-id
+    identity: dict[str, object] = {
+        "core-id": core,
+        "vcpu-ids": tuple(vcpu_id(i, threads, vsmt) for i in slot.cpu_indexes),
+        "chip-ids": tuple(chip_id(i, threads, vm.topology.cores) for i in slot.cpu_indexes),
+    }
+    if vm.machine.type.hotpluggable_cpus:
+        identity["drc-index"] = drc_index(core, threads, vsmt)
+    return identity

@@ -221,6 +221,8 @@ class SpaprPlugin:
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
+    # What the guest knows each CPU by (for topology.abi): see ._identity.
+    cpu_identity = staticmethod(_identity.cpu_identity)
 
 
 PLUGIN: Final = SpaprPlugin()

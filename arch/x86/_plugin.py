@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _board, _hotplug
+from . import _board, _hotplug, _identity
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
@@ -159,6 +159,8 @@ class X86Plugin:
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
+    # What the guest knows each CPU by (for topology.abi): see ._identity.
+    cpu_identity = staticmethod(_identity.cpu_identity)
 
 
 PLUGIN: Final = X86Plugin()
