@@ -3,6 +3,7 @@
 ``cputopo resolve [--arch A] [--machine M] [--qemu-version V] [--json] SMP``
 prints the topology QEMU would build from ``-smp SMP``; ``cputopo slots ...``
 also lists every possible CPU slot (``--json``: as ``query-hotpluggable-cpus``).
+``cputopo diff`` compares two configurations (see :mod:`topology._cli_diff`).
 A refusal prints QEMU's message on one line of stderr and exits 2.
 """
 
@@ -15,6 +16,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from . import _cli_diff
 from ._errors import HelpRequested, TopologyError
 from ._machine import Machine, machine
 from ._qmp_views import query_hotpluggable_cpus
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
             default=None,
             help=f"the -smp option string; without it, the built-in example {EXAMPLE_SMP!r}",
         )
+    _cli_diff.add_parser(commands)
     return parser
 
 
@@ -133,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cputopo`` command with ``argv`` (default: ``sys.argv[1:]``); return its status."""
     args = _parser().parse_args(argv)
     try:
-        return _resolve(args)
+        return _cli_diff.run(args) if args.command == "diff" else _resolve(args)
     except BrokenPipeError:
         # The reader went away (cputopo slots | head): not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiets the exit-time flush
