@@ -363,5 +363,8 @@ def _numa_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiCha
 def _memory_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiChange]) -> None:
     a, b = src.memory, dst.memory
     _add(changes, "ram-size", a.ram_size, b.ram_size, _BREAKS, _WHY_RAM)
-    _add(changes, "max-ram-size", a.max_ram_size, b.max_ram_size, _BREAKS, _WHY_MAXMEM)
+    # Without maxmem the maximum is the RAM size, compared above.
+    old_max = a.max_ram_size if a.max_ram_size != a.ram_size else None
+    new_max = b.max_ram_size if b.max_ram_size != b.ram_size else None
+    _add(changes, "max-ram-size", old_max, new_max, _BREAKS, _WHY_MAXMEM)
     _add(changes, "memory-slots", a.slots, b.slots, _BREAKS, _WHY_MAXMEM)

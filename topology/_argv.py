@@ -67,7 +67,7 @@ def _value(text: str) -> object:
 
 
 def _fail(message: str, what: str | None = None) -> ParameterError:
-    return ParameterError(f"cputopo: {message}", what=what)
+    return ParameterError(message, what=what)
 
 
 def read_command_line(argv: Sequence[str], version: QemuVersion) -> CommandLine:
