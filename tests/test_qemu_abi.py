@@ -81,7 +81,7 @@ def test_qemu_started_with_the_plan_answers_like_the_source(vm: topology.Virtual
     plan = abi.migration_plan(vm)
     destination = abi.build_vm(plan, version=str(vm.machine.qemu_version))
     run = _run(vm, plan)
-    replies: list[dict[str, Any]] = list(run.replies)  # type: ignore[arg-type]
+    replies: list[dict[str, Any]] = list(run.replies)
     _check_views(destination, replies, " ".join(plan))
     if vm.machine.type.hotpluggable_cpus:
         # The source's answer with the paths the plan had to change.
@@ -145,7 +145,7 @@ def test_each_side_of_the_abi_table_is_what_qemu_starts(
     for argv in (source, destination):
         vm = abi.build_vm(argv, version=version, arch=arch)
         run = _run(vm, argv, tuple(_identity_commands(vm)))
-        replies: list[dict[str, Any]] = list(run.replies)  # type: ignore[arg-type]
+        replies: list[dict[str, Any]] = list(run.replies)
         views = len(_views(vm))
         _check_views(vm, replies[:views], " ".join(argv))
         _check_identities(vm, replies[views:])
@@ -171,7 +171,7 @@ def test_both_sides_of_an_upgrade_are_what_qemu_starts(
         after[after.index("-M") + 1] = machine_type
     for vm, args in ((source, argv), (restarted, after)):
         run = _run(vm, args, tuple(_identity_commands(vm)))
-        replies: list[dict[str, Any]] = list(run.replies)  # type: ignore[arg-type]
+        replies: list[dict[str, Any]] = list(run.replies)
         views = len(_views(vm))
         _check_views(vm, replies[:views], " ".join(args))
         _check_identities(vm, replies[views:])
