@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from ._errors import TopologyError, UnknownMachineError
+from ._keyval import parse_keyval
 from ._memory import RamLayout
 from ._plugins import ArchPlugin, get_arch
 from ._rules import SmpRules
@@ -146,7 +147,18 @@ class Machine:
         return self._check_board(self._resolve_generic(smp))
 
     def _resolve_generic(self, smp: str | SmpConfig) -> CpuTopology:
-        """The generic ``-smp`` rules, with the machine's deprecation warning after theirs."""
+        """The generic ``-smp`` rules, with the machine's deprecation warning after theirs.
+
+        QEMU reads ``-smp``'s syntax with the rest of the command line, then sets
+        the ``-machine`` properties (the plugin's ``check_machine_options``), and
+        only then reads the ``-smp`` values; ``-smp help`` answers before either.
+        """
+        wants_help = False
+        if isinstance(smp, str):
+            wants_help = parse_keyval(smp, option="-smp", implied_key="cpus")[1]
+        check_options = getattr(self.arch, "check_machine_options", None)
+        if check_options is not None and not wants_help:
+            check_options(self.type, self.options, self.qemu_version)
         topology = resolve_smp(smp, self.smp_rules)
         if self.type.deprecation_reason is None:
             return topology

@@ -147,7 +147,19 @@ class ArchPlugin(Protocol):
 #: ``deleted_devices(vm, slot_index) -> Sequence[Mapping[str, object]]``
 #:     the ``DEVICE_DELETED`` event data QEMU sends, in order, when the CPU device in
 #:     ``slot_index`` goes away (child devices first); without it, one event for the device.
-OPTIONAL_MEMBERS: Final = ("qmp_commands", "deleted_devices")
+#: ``unplug_rejected(vm, slot_index) -> Sequence[tuple[str, Mapping[str, object]]]``
+#:     the QMP events (name, data) QEMU sends when the guest refuses a pending unplug of
+#:     the CPU in ``slot_index``; without it, none.
+#: ``check_machine_options(machine_type, options, version) -> None``
+#:     QEMU's errors for ``-machine`` property values, raised when QEMU sets the
+#:     properties: after the command-line pass over ``-m``/``-numa``/``-smp`` syntax and
+#:     before any ``-smp`` value is read.
+OPTIONAL_MEMBERS: Final = (
+    "qmp_commands",
+    "deleted_devices",
+    "unplug_rejected",
+    "check_machine_options",
+)
 
 
 def _load(name: str, target: str) -> ArchPlugin:

@@ -372,6 +372,35 @@ class VirtualMachine:
         self._announce_deleted(index)
         self._empty(index)
 
+    def reject_unplug(self, device: str) -> None:
+        """The guest refuses to release ``device``: the CPU stays, its unplug no longer pending.
+
+        QEMU's events for the refusal come from the plugin's optional
+        ``unplug_rejected`` (pseries ``DEVICE_UNPLUG_GUEST_ERROR``, x86 ``ACPI_DEVICE_OST``);
+        they are recorded only when the state change is made, so a refused call
+        changes nothing. A later ``device_del`` asks again.
+
+        >>> import topology
+        >>> m = topology.machine("ppc64", "pseries-7.2", qemu_version="7.2")
+        >>> vm = VirtualMachine.start(m, "2,maxcpus=4")
+        >>> vm.request_unplug("/machine/unattached/device[2]")
+        <UnplugResult.PENDING: 'pending'>
+        >>> vm.reject_unplug("/machine/unattached/device[2]")
+        >>> vm.take_events()
+        [{'event': 'DEVICE_UNPLUG_GUEST_ERROR', 'data': {'path': '/machine/unattached/device[2]'}}]
+        """
+        index = self.find_device(device)
+        state = self._states[index]
+        if not state.unplug_pending:
+            raise TopologyError(
+                f"no unplug request is pending for '{device}'", what="id", value=device
+            )
+        rejected = getattr(self.machine.arch, "unplug_rejected", None)
+        events = list(rejected(self, index)) if rejected is not None else []
+        self._states[index] = attrs.evolve(state, unplug_pending=False)
+        for name, data in events:
+            self.emit(name, data)
+
     def set_online(self, cpu_index: int, online: bool) -> None:
         """The guest brings one vCPU online or takes it offline (by ``cpu_index``)."""
         for index, state in self._states.items():

@@ -7,7 +7,7 @@ in QEMU's order and with its texts (QEMU 7.2 observed; notes §3.1, §3.5, §10)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
 from topology._hotplug_props import read_int_prop, reject_unknown_props
@@ -22,6 +22,7 @@ __all__ = [
     "possible_slots",
     "request_unplug",
     "select_slot",
+    "unplug_rejected",
 ]
 
 
@@ -94,6 +95,23 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
     if state is not None and state.origin is PlugOrigin.HOT:
         return UnplugResult.REMOVED
     return UnplugResult.PENDING
+
+
+def unplug_rejected(vm: VmView, slot_index: int) -> Sequence[tuple[str, Mapping[str, object]]]:
+    """The guest unisolates a core whose unplug is pending (``drc_unisolate_logical``).
+
+    QEMU drops the pending request, prints ``Device hotunplug rejected by the
+    guest for device <id>`` (only when the core has an id) and sends
+    ``DEVICE_UNPLUG_GUEST_ERROR`` with ``device`` (when it has an id) and ``path``
+    (``hw/ppc/spapr_drc.c`` drc_unisolate_logical; the event exists since 6.2,
+    ``qapi/qdev.json``).
+    """
+    state = vm.state(slot_index)
+    assert state is not None
+    data: dict[str, object] = {"path": state.qom_path}
+    if state.device_id is not None:
+        data = {"device": state.device_id, **data}
+    return [("DEVICE_UNPLUG_GUEST_ERROR", data)]
 
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:

@@ -19,7 +19,7 @@ from typing import Final
 
 import attrs
 
-from topology import BoardError, MachineType
+from topology import BoardError, MachineType, ParameterError
 from topology._cint import parse_uint64
 from topology._releases import release_key
 from topology._vm import VirtualMachine
@@ -115,9 +115,9 @@ def requested_vsmt(options: Mapping[str, str]) -> int | None:
     # range-checked.
     value = parse_uint64(text)
     if value is None or value < 0:
-        raise BoardError("Parameter 'vsmt' expects integer", what="vsmt", value=text)
+        raise ParameterError("Parameter 'vsmt' expects integer", what="vsmt", value=text)
     if value > _UINT32_MAX:
-        raise BoardError("Parameter 'vsmt' expects uint32_t", what="vsmt", value=text)
+        raise ParameterError("Parameter 'vsmt' expects uint32_t", what="vsmt", value=text)
     return value or None
 
 
