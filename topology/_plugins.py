@@ -154,11 +154,15 @@ class ArchPlugin(Protocol):
 #:     QEMU's errors for ``-machine`` property values, raised when QEMU sets the
 #:     properties: after the command-line pass over ``-m``/``-numa``/``-smp`` syntax and
 #:     before any ``-smp`` value is read.
+#: ``boot_qom_path_in(machine, slot, position) -> str``
+#:     ``boot_qom_path`` for boards where ``-machine`` options move the path (pseries:
+#:     the XIVE controller is created before the cores); asked first when present.
 OPTIONAL_MEMBERS: Final = (
     "qmp_commands",
     "deleted_devices",
     "unplug_rejected",
     "check_machine_options",
+    "boot_qom_path_in",
 )
 
 

@@ -231,13 +231,19 @@ class VirtualMachine:
             warnings=(*early, *topology.warnings, *since, *board_warnings),
         )
         boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
+        # Plugins whose paths depend on -machine options name them with the machine.
+        with_options = getattr(plugin, "boot_qom_path_in", None)
         for position, slot in enumerate(boot_slots):
             vm._fill(
                 slot.index,
                 SlotState(
                     origin=PlugOrigin.COLD,
                     device_id=None,
-                    qom_path=plugin.boot_qom_path(machine.type, slot, position),
+                    qom_path=(
+                        with_options(machine, slot, position)
+                        if with_options is not None
+                        else plugin.boot_qom_path(machine.type, slot, position)
+                    ),
                 ),
             )
         return vm

@@ -240,6 +240,7 @@ class SpaprPlugin:
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)
     boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    boot_qom_path_in = staticmethod(_hotplug.boot_qom_path_in)
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
