@@ -151,7 +151,7 @@ def check_vsmt(options: Mapping[str, str], threads: int) -> None:
     """``spapr_set_vsmt_mode``: a vsmt set by the user must be >= threads.
 
     Any other value is accepted under TCG, powers of 2 or not (observed on 7.2
-    and 10.0). With KVM the host's modes also count; those are not modelled.
+    and 10.0). With KVM the host's modes also count (see ``._kvm``).
 
     >>> check_vsmt({"vsmt": "1"}, 2)
     Traceback (most recent call last):
