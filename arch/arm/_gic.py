@@ -18,6 +18,7 @@ from topology import BoardError, CpuTopology, QemuVersion
 
 __all__ = [
     "GIC_NCPU",
+    "MachinePropertyError",
     "check_gic_limits",
     "check_gic_properties",
     "gic_cpu_limit",
@@ -35,6 +36,12 @@ _REDIST_BYTES: Final = {3: 0x20000, 4: 0x40000}
 _VALUES: Final = ("2", "3", "4", "host", "max")
 
 
+class MachinePropertyError(BoardError):
+    """A ``-machine`` property QEMU refuses (before it warns of a deprecated machine type)."""
+
+    precedes_machine_warning = True
+
+
 def _newer(version: QemuVersion) -> bool:
     return version.at_least("10.0")
 
@@ -47,14 +54,15 @@ def check_gic_properties(options: Mapping[str, str], machine: str, version: Qemu
     """QEMU's refusals while it sets the ``-machine`` properties (after ``-smp``).
 
     >>> from topology import qemu_version
-    >>> check_gic_properties({"highmem-redists": "off"}, "virt-7.2", qemu_version("7.2"))
-    Traceback (most recent call last):
-    ...
-    topology.BoardError: Property 'virt-7.2-machine.highmem-redists' not found
+    >>> try:
+    ...     check_gic_properties({"highmem-redists": "off"}, "virt-7.2", qemu_version("7.2"))
+    ... except BoardError as error:
+    ...     print(error)
+    Property 'virt-7.2-machine.highmem-redists' not found
     """
     given = options.get("gic-version")
     if given is not None and given not in _VALUES:
-        raise BoardError(
+        raise MachinePropertyError(
             "Invalid gic-version value",
             what="gic-version",
             value=given,
@@ -62,7 +70,7 @@ def check_gic_properties(options: Mapping[str, str], machine: str, version: Qemu
         )
     if "highmem-redists" in options and not _newer(version):
         # Newer than 7.2 (Gavin Shan's high memory region series, not in 7.2).
-        raise BoardError(
+        raise MachinePropertyError(
             f"Property '{machine}-machine.highmem-redists' not found", what="highmem-redists"
         )
 
@@ -81,10 +89,10 @@ def gic_version(options: Mapping[str, str], max_cpus: int, version: QemuVersion)
     (3, 2)
     >>> gic_version({"gic-version": "max", "virtualization": "on"}, 2, qemu_version("7.2"))
     4
-    >>> gic_version({"gic-version": "5"}, 2, qemu_version("10.0"))
+    >>> gic_version({"gic-version": "host"}, 2, qemu_version("10.0"))
     Traceback (most recent call last):
     ...
-    topology.BoardError: Invalid gic-version value
+    topology.BoardError: gic-version=host requires KVM
     """
     check_gic_properties({"gic-version": options.get("gic-version", "max")}, "virt", version)
     given = options.get("gic-version")
