@@ -188,11 +188,25 @@ class Machine:
                     self.type, topology, self.options, self.qemu_version, memory=memory
                 )
         except TopologyError as error:
-            error.warnings = (*found, *error.warnings)
+            error.warnings = (*warnings_before(error, found), *error.warnings)
             raise
         if not extra:
             return topology
         return attrs.evolve(topology, warnings=(*topology.warnings, *extra))
+
+
+def warnings_before(
+    error: TopologyError, warnings: Iterable[QemuWarning]
+) -> tuple[QemuWarning, ...]:
+    """The ``warnings`` QEMU prints before ``error``.
+
+    All of them, except for errors a plugin marks with a true
+    ``precedes_machine_warning`` attribute: QEMU refuses a bad ``-machine``
+    property before it warns that the machine type is deprecated.
+    """
+    if getattr(error, "precedes_machine_warning", False):
+        return tuple(warning for warning in warnings if warning.what != "machine")
+    return tuple(warnings)
 
 
 def machine(

@@ -19,7 +19,7 @@ from typing import Protocol
 import attrs
 
 from ._errors import DeviceTypeError, TopologyError
-from ._machine import Machine
+from ._machine import Machine, warnings_before
 from ._memory import MemoryConfig, RamLayout, parse_memory
 from ._numa import NumaConfig, NumaInput, numa_command_line
 from ._slots import CpuSlot, SlotProps
@@ -205,7 +205,7 @@ class VirtualMachine:
                 memory_backends=memory_backends,
             )
         except TopologyError as error:
-            error.warnings = (*before, *error.warnings)
+            error.warnings = (*warnings_before(error, before), *error.warnings)
             raise
         since = (*ram.warnings, *numa_config.warnings)
         ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
