@@ -108,10 +108,11 @@ def test_effective_vsmt(
 
 def test_vsmt_option_text() -> None:
     assert requested_vsmt({"vsmt": "0x10"}) == 16
-    with pytest.raises(topology.BoardError) as info:
+    # A -machine property value: refused when QEMU sets the property (ParameterError).
+    with pytest.raises(topology.ParameterError) as info:
         requested_vsmt({"vsmt": "-1"})
     assert str(info.value) == "Parameter 'vsmt' expects uint32_t"
-    with pytest.raises(topology.BoardError) as info:
+    with pytest.raises(topology.ParameterError) as info:
         requested_vsmt({"vsmt": "abc"})
     assert str(info.value) == "Parameter 'vsmt' expects integer"
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from ._errors import TopologyError, UnknownMachineError
+from ._keyval import parse_keyval
 from ._memory import RamLayout
 from ._plugins import ArchPlugin, get_arch
 from ._rules import SmpRules
@@ -146,7 +147,18 @@ class Machine:
         return self._check_board(self._resolve_generic(smp))
 
     def _resolve_generic(self, smp: str | SmpConfig) -> CpuTopology:
-        """The generic ``-smp`` rules, with the machine's deprecation warning after theirs."""
+        """The generic ``-smp`` rules, with the machine's deprecation warning after theirs.
+
+        QEMU reads ``-smp``'s syntax with the rest of the command line, then sets
+        the ``-machine`` properties (the plugin's ``check_machine_options``), and
+        only then reads the ``-smp`` values; ``-smp help`` answers before either.
+        """
+        wants_help = False
+        if isinstance(smp, str):
+            wants_help = parse_keyval(smp, option="-smp", implied_key="cpus")[1]
+        check_options = getattr(self.arch, "check_machine_options", None)
+        if check_options is not None and not wants_help:
+            check_options(self.type, self.options, self.qemu_version)
         topology = resolve_smp(smp, self.smp_rules)
         if self.type.deprecation_reason is None:
             return topology
@@ -176,11 +188,25 @@ class Machine:
                     self.type, topology, self.options, self.qemu_version, memory=memory
                 )
         except TopologyError as error:
-            error.warnings = (*found, *error.warnings)
+            error.warnings = (*warnings_before(error, found), *error.warnings)
             raise
         if not extra:
             return topology
         return attrs.evolve(topology, warnings=(*topology.warnings, *extra))
+
+
+def warnings_before(
+    error: TopologyError, warnings: Iterable[QemuWarning]
+) -> tuple[QemuWarning, ...]:
+    """The ``warnings`` QEMU prints before ``error``.
+
+    All of them, except for errors a plugin marks with a true
+    ``precedes_machine_warning`` attribute: QEMU refuses a bad ``-machine``
+    property before it warns that the machine type is deprecated.
+    """
+    if getattr(error, "precedes_machine_warning", False):
+        return tuple(warning for warning in warnings if warning.what != "machine")
+    return tuple(warnings)
 
 
 def machine(

@@ -147,13 +147,30 @@ class ArchPlugin(Protocol):
 #: ``deleted_devices(vm, slot_index) -> Sequence[Mapping[str, object]]``
 #:     the ``DEVICE_DELETED`` event data QEMU sends, in order, when the CPU device in
 #:     ``slot_index`` goes away (child devices first); without it, one event for the device.
+#: ``unplug_rejected(vm, slot_index) -> Sequence[tuple[str, Mapping[str, object]]]``
+#:     the QMP events (name, data) QEMU sends when the guest refuses a pending unplug of
+#:     the CPU in ``slot_index``; without it, none.
+#: ``check_machine_options(machine_type, options, version) -> None``
+#:     QEMU's errors for ``-machine`` property values, raised when QEMU sets the
+#:     properties: after the command-line pass over ``-m``/``-numa``/``-smp`` syntax and
+#:     before any ``-smp`` value is read.
 #: ``cpu_identity(vm, slot_index) -> Mapping[str, object]``
 #:     what the guest knows the CPU (or core) in ``slot_index`` by, name to value
 #:     (x86 ``apic-id``; pseries ``vcpu-ids``, ``drc-index``; s390x ``cpu-address``;
 #:     arm ``mpidr``): :func:`topology.abi.compare` reports a slot whose identity
 #:     changes. Values must compare with ``==`` and be JSON-able (tuples allowed).
 #:     Without it, the slot's ``arch_id`` is its identity.
-OPTIONAL_MEMBERS: Final = ("qmp_commands", "deleted_devices", "cpu_identity")
+#: ``boot_qom_path_in(machine, slot, position) -> str``
+#:     ``boot_qom_path`` for boards where ``-machine`` options move the path (pseries:
+#:     the XIVE controller is created before the cores); asked first when present.
+OPTIONAL_MEMBERS: Final = (
+    "qmp_commands",
+    "deleted_devices",
+    "unplug_rejected",
+    "check_machine_options",
+    "boot_qom_path_in",
+    "cpu_identity",
+)
 
 
 def _load(name: str, target: str) -> ArchPlugin:

@@ -19,7 +19,7 @@ from typing import Protocol
 import attrs
 
 from ._errors import DeviceTypeError, TopologyError
-from ._machine import Machine
+from ._machine import Machine, warnings_before
 from ._memory import MemoryConfig, RamLayout, parse_memory
 from ._numa import NumaConfig, NumaInput, numa_command_line
 from ._slots import CpuSlot, SlotProps
@@ -208,7 +208,7 @@ class VirtualMachine:
                 memory_backends=memory_backends,
             )
         except TopologyError as error:
-            error.warnings = (*before, *error.warnings)
+            error.warnings = (*warnings_before(error, before), *error.warnings)
             raise
         since = (*ram.warnings, *numa_config.warnings)
         ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
@@ -235,13 +235,19 @@ class VirtualMachine:
         )
         vm.smp = smp
         boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
+        # Plugins whose paths depend on -machine options name them with the machine.
+        with_options = getattr(plugin, "boot_qom_path_in", None)
         for position, slot in enumerate(boot_slots):
             vm._fill(
                 slot.index,
                 SlotState(
                     origin=PlugOrigin.COLD,
                     device_id=None,
-                    qom_path=plugin.boot_qom_path(machine.type, slot, position),
+                    qom_path=(
+                        with_options(machine, slot, position)
+                        if with_options is not None
+                        else plugin.boot_qom_path(machine.type, slot, position)
+                    ),
                 ),
             )
         return vm
@@ -375,6 +381,35 @@ class VirtualMachine:
             )
         self._announce_deleted(index)
         self._empty(index)
+
+    def reject_unplug(self, device: str) -> None:
+        """The guest refuses to release ``device``: the CPU stays, its unplug no longer pending.
+
+        QEMU's events for the refusal come from the plugin's optional
+        ``unplug_rejected`` (pseries ``DEVICE_UNPLUG_GUEST_ERROR``, x86 ``ACPI_DEVICE_OST``);
+        they are recorded only when the state change is made, so a refused call
+        changes nothing. A later ``device_del`` asks again.
+
+        >>> import topology
+        >>> m = topology.machine("ppc64", "pseries-7.2", qemu_version="7.2")
+        >>> vm = VirtualMachine.start(m, "2,maxcpus=4")
+        >>> vm.request_unplug("/machine/unattached/device[2]")
+        <UnplugResult.PENDING: 'pending'>
+        >>> vm.reject_unplug("/machine/unattached/device[2]")
+        >>> vm.take_events()
+        [{'event': 'DEVICE_UNPLUG_GUEST_ERROR', 'data': {'path': '/machine/unattached/device[2]'}}]
+        """
+        index = self.find_device(device)
+        state = self._states[index]
+        if not state.unplug_pending:
+            raise TopologyError(
+                f"no unplug request is pending for '{device}'", what="id", value=device
+            )
+        rejected = getattr(self.machine.arch, "unplug_rejected", None)
+        events = list(rejected(self, index)) if rejected is not None else []
+        self._states[index] = attrs.evolve(state, unplug_pending=False)
+        for name, data in events:
+            self.emit(name, data)
 
     def set_online(self, cpu_index: int, online: bool) -> None:
         """The guest brings one vCPU online or takes it offline (by ``cpu_index``)."""

@@ -1,8 +1,16 @@
 """ARM virt CPU slots; the board has no CPU hot-plug.
 
-Slots: ``virt_possible_cpu_arch_ids`` (QEMU 7.1+: socket, cluster, core and
-thread ids from the index; arch id = MPIDR affinity, Aff0 = index mod 16 with
-GICv3 (8 with GICv2), Aff1 = index div that). Notes §6 and §10.
+Slots (``virt_possible_cpu_arch_ids``, QEMU 7.1+, every virt type): one per
+possible CPU, in index order, with socket, cluster, core and thread ids from
+the index and the MPIDR affinity as arch id (see ``_mpidr``). Boot CPUs are
+``/machine/unattached/device[N]`` with N = cpu-index, without gaps (observed on
+7.2 and 10.0 with up to 20 CPUs).
+
+device_add of an ARM CPU type: ``Parameter 'driver' expects a pluggable device
+type`` (ARM CPU classes are not user-creatable); of a type that does not exist:
+``'<driver>' is not a valid device model name``. device_del of a CPU: QEMU 7.2
+aborts (``qdev_unplug: assertion failed: (hotplug_ctrl)``), 10.0 answers
+``Device '<type>' can not be hotplugged on this machine``. All observed on both.
 """
 
 from __future__ import annotations
@@ -13,14 +21,36 @@ from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, Qemu
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
+from ._cpus import cpu_models, cpu_type
+from ._gic import gic_version
+from ._mpidr import affinity_group_size, mp_affinity
+from ._options import check_properties
+
 __all__ = [
     "boot_qom_path",
     "cpu_status",
+    "group_size",
     "legacy_cpu_add",
     "possible_slots",
     "request_unplug",
     "select_slot",
 ]
+
+# virt_machine_2_6_options sets disallow_affinity_adjustment; 2.6 is the oldest virt type.
+_UNADJUSTED = frozenset({"virt-2.6"})
+
+
+def group_size(
+    machine_type: MachineType, max_cpus: int, options: Mapping[str, str], version: QemuVersion
+) -> int:
+    """CPUs per MPIDR Aff1 group on this machine (see ``_mpidr``)."""
+    if options.get("accel", "tcg") == "kvm":
+        return 16  # KVM sets MPIDR itself: Aff0 = vcpu id mod 16 (reset_mpidr)
+    try:
+        gic = gic_version(options, max_cpus, version)
+    except BoardError:
+        return 16  # QEMU refuses to start (check_board raises it, after the NUMA checks)
+    return affinity_group_size(gic, adjusted=machine_type.name not in _UNADJUSTED)
 
 
 def possible_slots(
@@ -29,15 +59,16 @@ def possible_slots(
     options: Mapping[str, str],
     version: QemuVersion,
 ) -> list[CpuSlot]:
-    model = machine_type.cpu_model(options)[0]
-    per_cluster = 8 if options.get("gic-version", "2") == "2" else 16
+    check_properties(machine_type, options, version)
+    device_type = cpu_type(machine_type.cpu_model(options)[0])
+    group = group_size(machine_type, topology.max_cpus, options, version)
     threads, cores, clusters = topology.threads, topology.cores, topology.clusters
     return [
         CpuSlot(
             index=index,
-            type=f"{model}-arm-cpu",
+            type=device_type,
             vcpus_count=1,
-            arch_id=(index // per_cluster) << 8 | index % per_cluster,
+            arch_id=mp_affinity(index, group),
             first_cpu_index=index,
             props=SlotProps(
                 socket_id=index // (clusters * cores * threads),
@@ -55,6 +86,11 @@ def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> st
 
 
 def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+    models = cpu_models(vm.machine.qemu_version)
+    if not (driver.endswith("-arm-cpu") and driver[: -len("-arm-cpu")] in models):
+        raise DeviceTypeError(
+            f"'{driver}' is not a valid device model name", what="driver", value=driver
+        )
     raise DeviceTypeError(
         "Parameter 'driver' expects a pluggable device type", what="driver", value=driver
     )
@@ -62,11 +98,13 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
 
 def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
     device = vm.slots[slot_index].type
-    if vm.machine.qemu_version.at_least("10.0"):  # 8.0-9.2 not observed
+    version = vm.machine.qemu_version
+    if version.at_least("10.0"):  # 8.0-9.2 not observed
         raise BoardError(f"Device '{device}' can not be hotplugged on this machine", what="id")
-    # QEMU 7.2 aborts here (qdev_unplug: assertion failed: (hotplug_ctrl)).
     raise BoardError(
-        f"cputopo: QEMU {vm.machine.qemu_version} aborts on device_del of a CPU of this machine",
+        f"cputopo: QEMU {version} aborts on device_del of a CPU of this machine "
+        "(qdev_unplug: assertion failed: (hotplug_ctrl)); QEMU 10.0 refuses it with "
+        f"\"Device '{device}' can not be hotplugged on this machine\"",
         what="id",
     )
 

@@ -22,28 +22,13 @@ from topology._releases import (
 from topology._slots import CpuSlot
 
 from . import _hotplug, _identity
+from ._cpus import DEFAULT_CPU, check_cpu_model
+from ._gic import check_gic_limits, gic_version
+from ._options import check_properties
 
 __all__ = ["PLUGIN", "ArmPlugin"]
 
-_GICV2_MAX_CPUS: Final = 8
 _MAX_RAM_SLOTS: Final = 256
-# Redistributor regions: the low one holds 0xF60000 bytes, the high one 64 MiB.
-_LOW_REDIST_BYTES: Final = 0x00F60000
-_HIGH_REDIST_BYTES: Final = 64 * 1024 * 1024
-_REDIST_FRAME: Final = {"3": 0x20000, "4": 0x40000}
-
-
-def _gic_limit(options: Mapping[str, str], version: QemuVersion) -> int:
-    gic = options.get("gic-version", "2" if not version.at_least("10.0") else "max")
-    if gic in ("max", "host"):
-        gic = "3"
-    if gic == "2":
-        return _GICV2_MAX_CPUS
-    frame = _REDIST_FRAME.get(gic, _REDIST_FRAME["3"])
-    limit = _LOW_REDIST_BYTES // frame
-    if options.get("highmem-redists", "on") == "on" and options.get("highmem", "on") == "on":
-        limit += _HIGH_REDIST_BYTES // frame
-    return limit
 
 
 class ArmPlugin:
@@ -63,7 +48,7 @@ class ArmPlugin:
                 # virt_machine_class_init: 512 since virt-3.0, 255 before.
                 max_cpus=512 if release_key(release) >= (3, 0) else 255,
                 prefer_sockets=release_key(release) <= (6, 1),
-                default_cpu="cortex-a15",
+                default_cpu=DEFAULT_CPU,
                 hotpluggable_cpus=False,
                 numa=True,
                 # virt_machine_5_0_options keeps -numa node,mem= (numa_mem_supported).
@@ -91,21 +76,11 @@ class ArmPlugin:
         version: QemuVersion,
         memory: RamLayout | None = None,
     ) -> list[QemuWarning]:
-        tcg = options.get("accel", "tcg") == "tcg"
-        if tcg and options.get("gic-version") == "4" and options.get("virtualization") != "on":
-            # Observed on QEMU 10.0; the check predates it, since when is not established.
-            raise BoardError(
-                "tcg does not support GICv4 emulation, is virtualization=on?",
-                what="gic-version",
-            )
-        limit = _gic_limit(options, version)
-        if topology.max_cpus > limit:
-            raise BoardError(
-                f"Number of SMP CPUs requested ({topology.max_cpus}) exceeds max CPUs "
-                f"supported by machine 'mach-virt' ({limit})",
-                what="maxcpus",
-                value=topology.max_cpus,
-            )
+        # machvirt_init's order: the CPU model, the GIC version, then the CPU limits.
+        check_properties(machine_type, options, version)
+        check_cpu_model(machine_type.cpu_model(options)[0], options, version)
+        gic = gic_version(options, topology.max_cpus, version)
+        check_gic_limits(gic, topology, options, version)
         if memory is not None and memory.slots > _MAX_RAM_SLOTS:
             # Observed on QEMU 7.2 and 10.0 (ACPI_MAX_RAM_SLOTS).
             raise BoardError(

@@ -7,21 +7,32 @@ in QEMU's order and with its texts (QEMU 7.2 observed; notes §3.1, §3.5, §10)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
+from topology import (
+    BoardError,
+    CpuTopology,
+    DeviceTypeError,
+    Machine,
+    MachineType,
+    QemuVersion,
+)
 from topology._hotplug_props import read_int_prop, reject_unknown_props
 from topology._releases import release_key
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import PlugOrigin, UnplugResult, VmView
 
+from ._irq import presenters
+
 __all__ = [
     "boot_qom_path",
+    "boot_qom_path_in",
     "cpu_status",
     "legacy_cpu_add",
     "possible_slots",
     "request_unplug",
     "select_slot",
+    "unplug_rejected",
 ]
 
 
@@ -53,10 +64,17 @@ def possible_slots(
 
 
 def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
-    # Observed on QEMU 7.2 and 10.0: from pseries-4.1 another object is created
-    # first (device[0]) and the cores follow; older types start at device[0].
+    """The path with the type's default ``ic-mode`` (see :func:`boot_qom_path_in`)."""
     first = 1 if release_key(machine_type.name.removeprefix("pseries-")) >= (4, 1) else 0
     return f"/machine/unattached/device[{position + first}]"
+
+
+def boot_qom_path_in(machine: Machine, slot: CpuSlot, position: int) -> str:
+    # Observed on QEMU 7.2 and 10.0: a machine with XIVE (ic-mode dual or xive,
+    # on POWER9 or newer) creates its spapr-xive as device[0] and the cores follow;
+    # a XICS-only machine starts its cores at device[0].
+    xive = "xive-tctx" in presenters(machine.type, machine.options)
+    return f"/machine/unattached/device[{position + int(xive)}]"
 
 
 def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
@@ -94,6 +112,23 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
     if state is not None and state.origin is PlugOrigin.HOT:
         return UnplugResult.REMOVED
     return UnplugResult.PENDING
+
+
+def unplug_rejected(vm: VmView, slot_index: int) -> Sequence[tuple[str, Mapping[str, object]]]:
+    """The guest unisolates a core whose unplug is pending (``drc_unisolate_logical``).
+
+    QEMU drops the pending request, prints ``Device hotunplug rejected by the
+    guest for device <id>`` (only when the core has an id) and sends
+    ``DEVICE_UNPLUG_GUEST_ERROR`` with ``device`` (when it has an id) and ``path``
+    (``hw/ppc/spapr_drc.c`` drc_unisolate_logical; the event exists since 6.2,
+    ``qapi/qdev.json``).
+    """
+    state = vm.state(slot_index)
+    assert state is not None
+    data: dict[str, object] = {"path": state.qom_path}
+    if state.device_id is not None:
+        data = {"device": state.device_id, **data}
+    return [("DEVICE_UNPLUG_GUEST_ERROR", data)]
 
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:

@@ -19,7 +19,7 @@ from typing import Final
 
 import attrs
 
-from topology import BoardError, MachineType
+from topology import BoardError, MachineType, ParameterError
 from topology._cint import parse_uint64
 from topology._releases import release_key
 from topology._vm import VirtualMachine, VmView
@@ -116,9 +116,9 @@ def requested_vsmt(options: Mapping[str, str]) -> int | None:
     # range-checked.
     value = parse_uint64(text)
     if value is None or value < 0:
-        raise BoardError("Parameter 'vsmt' expects integer", what="vsmt", value=text)
+        raise ParameterError("Parameter 'vsmt' expects integer", what="vsmt", value=text)
     if value > _UINT32_MAX:
-        raise BoardError("Parameter 'vsmt' expects uint32_t", what="vsmt", value=text)
+        raise ParameterError("Parameter 'vsmt' expects uint32_t", what="vsmt", value=text)
     return value or None
 
 
@@ -152,7 +152,7 @@ def check_vsmt(options: Mapping[str, str], threads: int) -> None:
     """``spapr_set_vsmt_mode``: a vsmt set by the user must be >= threads.
 
     Any other value is accepted under TCG, powers of 2 or not (observed on 7.2
-    and 10.0). With KVM the host's modes also count; those are not modelled.
+    and 10.0). With KVM the host's modes also count (see ``._kvm``).
 
     >>> check_vsmt({"vsmt": "1"}, 2)
     Traceback (most recent call last):

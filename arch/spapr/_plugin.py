@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _hotplug, _identity
+from . import _hotplug, _identity, _irq, _kvm
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
@@ -171,6 +171,18 @@ class SpaprPlugin:
             )
         # Observed on 10.0: vsmt is checked next, before memory and cpus % threads.
         _identity.check_vsmt(options, threads)
+        warnings: list[QemuWarning] = []
+        if not tcg:
+            # spapr_set_vsmt_mode, KVM part: the host's SMT modes (see ._kvm).
+            warnings += _kvm.check_kvm_vsmt(
+                vsmt=_identity.effective_vsmt(machine_type, threads, options),
+                threads=threads,
+                user_vsmt=_identity.requested_vsmt(options) is not None,
+                options=options,
+            )
+        # spapr_irq_init runs after spapr_set_vsmt_mode and before the memory
+        # and CPU checks (observed on 7.2 and 10.0).
+        _irq.check_xive_cpu(machine_type, options)
         if memory is not None:
             _check_memory(memory)
         if not machine_type.hotpluggable_cpus:
@@ -201,7 +213,18 @@ class SpaprPlugin:
                 what="slots",
                 value=memory.slots,
             )
-        return []
+        return warnings
+
+    def check_machine_options(
+        self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
+    ) -> None:
+        """QEMU's errors for ``vsmt=`` and ``ic-mode=`` values, when ``-machine`` is applied.
+
+        They come before every ``-smp`` value check and whatever order they were
+        given in, vsmt first (observed on QEMU 7.2 and 10.0).
+        """
+        _identity.requested_vsmt(options)
+        _irq.check_ic_mode(machine_type, options)
 
     def default_node(
         self,
@@ -217,10 +240,13 @@ class SpaprPlugin:
     # Slots and hot-plug: see ._hotplug.
     possible_slots = staticmethod(_hotplug.possible_slots)
     boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    boot_qom_path_in = staticmethod(_hotplug.boot_qom_path_in)
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
+    deleted_devices = staticmethod(_irq.deleted_devices)
+    unplug_rejected = staticmethod(_hotplug.unplug_rejected)
     # What the guest knows each CPU by (for topology.abi): see ._identity.
     cpu_identity = staticmethod(_identity.cpu_identity)
 

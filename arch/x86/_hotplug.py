@@ -24,6 +24,7 @@ __all__ = [
     "possible_slots",
     "request_unplug",
     "select_slot",
+    "unplug_rejected",
 ]
 
 #: Board-state key: the ACPI CPU hot-plug interface is still in legacy mode
@@ -236,6 +237,41 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
             "id",
         )
     return UnplugResult.PENDING
+
+
+#: ``_OST`` codes a Linux guest reports for an eject request it cannot honour
+#: (``drivers/acpi/scan.c`` acpi_generic_hotplug_event, acpi_device_hotplug):
+#: event 3 (eject request), first 0x84 (ejection in progress), then 0x82
+#: (device busy: the CPU could not be taken offline).
+OST_EJECT_REQUEST = 0x3
+OST_EJECT_IN_PROGRESS = 0x84
+OST_DEVICE_BUSY = 0x82
+
+
+def unplug_rejected(vm: VmView, slot_index: int) -> Sequence[tuple[str, Mapping[str, object]]]:
+    """The guest's ``_OST`` answers to an eject request it refuses, as QMP events.
+
+    QEMU turns every ``_OST`` status write of the CPU hot-plug interface into an
+    ``ACPI_DEVICE_OST`` event (``hw/acpi/cpu.c`` cpu_hotplug_wr, acpi_cpu_device_status:
+    ``device`` only for a CPU with an id, ``slot`` is the possible-CPU index). The
+    CPU interface sends no ``DEVICE_UNPLUG_GUEST_ERROR`` (only memory hot-plug does,
+    ``hw/acpi/memory_hotplug.c``), in 7.2 to 10.2.
+    """
+    state = vm.state(slot_index)
+    assert state is not None
+    events: list[tuple[str, Mapping[str, object]]] = []
+    for status in (OST_EJECT_IN_PROGRESS, OST_DEVICE_BUSY):
+        info: dict[str, object] = {}
+        if state.device_id is not None:
+            info["device"] = state.device_id
+        info |= {
+            "slot": str(slot_index),
+            "slot-type": "CPU",
+            "source": OST_EJECT_REQUEST,
+            "status": status,
+        }
+        events.append(("ACPI_DEVICE_OST", {"info": info}))
+    return events
 
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:

@@ -159,6 +159,7 @@ class X86Plugin:
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
+    unplug_rejected = staticmethod(_hotplug.unplug_rejected)
     # What the guest knows each CPU by (for topology.abi): see ._identity.
     cpu_identity = staticmethod(_identity.cpu_identity)
 
