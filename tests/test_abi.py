@@ -368,7 +368,10 @@ def reachable_vms(draw: st.DrawFn) -> topology.VirtualMachine:
                 assert state is not None
                 vm.request_unplug(state.qom_path)
                 if action == 3 and vm.state(vm.find_device(state.qom_path)) is not None:
-                    vm.complete_unplug(state.qom_path)
+                    if draw(st.booleans()):
+                        vm.complete_unplug(state.qom_path)  # the guest ejects it
+                    else:
+                        vm.reject_unplug(state.qom_path)  # the guest refuses
         except topology.TopologyError:
             pass  # refused: nothing changed (a refused anonymous plug uses up a number)
         if draw(st.integers(0, 4)) == 0 and vm.present_cpu_indexes():
