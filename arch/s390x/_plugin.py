@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _hotplug, _identity
+from . import _cpu_identity, _hotplug
 
 __all__ = ["PLUGIN", "S390xPlugin"]
 
@@ -96,8 +96,8 @@ class S390xPlugin:
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
-    # What the guest knows each CPU by (for topology.abi): see ._identity.
-    cpu_identity = staticmethod(_identity.cpu_identity)
+    # What the guest knows each CPU by (for topology.abi): see ._cpu_identity.
+    cpu_identity = staticmethod(_cpu_identity.cpu_identity)
 
 
 PLUGIN: Final = S390xPlugin()

@@ -18,7 +18,14 @@ __all__ = ["cpu_identity", "placement_identity"]
 def placement_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
     """Hook for the s390x placement model: ``entitlement``, ``dedicated`` and
     ``polarization`` of the CPU in ``slot_index`` once cputopo models them
-    (``set-cpu-topology``, ``-device ...,entitlement=``); none yet."""
+    (``set-cpu-topology``, ``-device ...,entitlement=``); none yet.
+
+    The placement branch keeps them in ``vm.board_state`` (its
+    ``_facility.placement_of(vm, core_id)`` and ``topology_state(vm).polarization``,
+    when ``has_topology(vm.machine)``); wiring them here makes ``compare``
+    report a changed entitlement, dedication or polarization as a changed
+    CPU identity.
+    """
     return {}
 
 
