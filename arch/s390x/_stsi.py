@@ -218,7 +218,7 @@ def build_sysib(
     if not 2 <= mnest <= 4:
         return None
     vertical = polarization == "vertical"
-    groups: dict[tuple[int, ...], tuple[CpuPlacement, int]] = {}
+    groups: dict[tuple[int, int, int, int, int, int, int], tuple[CpuPlacement, int]] = {}
     for placement in placements:
         key = _sort_key(placement, vertical)
         first, mask = groups.get(key, (placement, 0))
