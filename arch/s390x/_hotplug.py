@@ -17,7 +17,7 @@ from topology import (
     ParameterError,
     QemuVersion,
 )
-from topology._hotplug_props import INT32, read_int_prop
+from topology._hotplug_props import INT32, qdict_order, read_int_prop
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
@@ -100,7 +100,7 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
 
 
 def read_props(props: Mapping[str, object], driver: str, version: QemuVersion) -> dict[str, object]:
-    """The CPU properties as QEMU sets them, one by one in the order given.
+    """The CPU properties as QEMU sets them, one by one in QDict order (:func:`qdict_order`).
 
     ``s390x_cpu_properties``: ``core-id`` uint32; from 8.2 ``socket-id``,
     ``book-id``, ``drawer-id`` int32 (-1 = not set), ``dedicated`` bool,
@@ -108,7 +108,8 @@ def read_props(props: Mapping[str, object], driver: str, version: QemuVersion) -
     """
     placement = version.at_least("8.2")
     read: dict[str, object] = {}
-    for name, value in props.items():
+    for name in qdict_order(list(props)):
+        value = props[name]
         if name == "core-id":
             read[name] = _read_uint32(name, value, version)
         elif placement and name in ("socket-id", "book-id", "drawer-id"):
