@@ -23,7 +23,7 @@ from ._facility import (
 from ._identity import CpuIdentity, cpu_identities, lpar_identities
 from ._lpar import LparCore, LparCpu, LparError, LparProfile
 from ._plugin import PLUGIN, S390xPlugin
-from ._stsi import ContainerEntry, CpuEntry, Sysib151, build_sysib, stsi_15_1
+from ._stsi import ContainerEntry, CpuEntry, Sysib151, build_sysib, entries_text, stsi_15_1
 
 __all__ = [
     "PLUGIN",
@@ -45,6 +45,7 @@ __all__ = [
     "cpu_identities",
     "cpu_placements",
     "default_placement",
+    "entries_text",
     "guest_reset",
     "guest_set_polarization",
     "has_topology",
