@@ -288,9 +288,10 @@ def test_s390x_upgrade_to_10_adds_placement_props_only() -> None:
     assert all(c.severity is HARMLESS for c in props)
 
 
-def test_s390x_placement_is_identity_with_kvm() -> None:
-    a = _vm("s390x", ["-M", "s390-ccw-virtio-8.2", "-accel", "kvm", "-smp", "4,sockets=4"], "10.0")
-    b = _vm("s390x", ["-M", "s390-ccw-virtio-8.2", "-accel", "kvm", "-smp", "4,sockets=2"], "10.0")
+def test_s390x_placement_is_identity_with_the_topology_facility() -> None:
+    kvm = ["-M", "s390-ccw-virtio-8.2", "-accel", "kvm", "-cpu", "host"]
+    a = _vm("s390x", [*kvm, "-smp", "4,sockets=4"], "10.0")
+    b = _vm("s390x", [*kvm, "-smp", "4,sockets=2"], "10.0")
     moved = [c for c in abi.compare(a, b) if c.what == "cpu-identity"]
     assert [(c.where, c.old, c.new) for c in moved] == [
         ("slot 1", {"socket-id": 1}, {"socket-id": 0}),
@@ -590,3 +591,43 @@ def test_cli_diff_refuses_a_file_that_is_not_json(
     path.write_text("{not json")
     assert main(["diff", "--source-model", str(path)]) == 2
     assert capsys.readouterr().err.startswith(f"cputopo: model file {path}: not JSON: ")
+
+
+def test_s390x_entitlement_and_polarization_are_identity() -> None:
+    kvm = ["-M", "s390-ccw-virtio-10.0", "-accel", "kvm", "-cpu", "host"]
+    a = _vm("s390x", [*kvm, "-smp", "1,maxcpus=2",
+                      "-device", "host-s390x-cpu,core-id=1,entitlement=high"], "10.0")  # fmt: skip
+    b = _vm("s390x", [*kvm, "-smp", "1,maxcpus=2", "-device", "host-s390x-cpu,core-id=1"], "10.0")
+    changes = [(c.what, c.where, c.old, c.new) for c in abi.compare(a, b)]
+    assert changes == [
+        ("cpu-identity", "slot 1", {"entitlement": "high"}, {"entitlement": "medium"})
+    ]
+    tcg = ["-M", "s390-ccw-virtio-10.0", "-smp", "1,maxcpus=2"]
+    assert abi.identity(_vm("s390x", tcg, "10.0"), 1) == {"cpu-index": 1, "cpu-address": 1}
+
+
+def test_s390x_plans_and_models_keep_entitlement_and_dedication() -> None:
+    machine = topology.machine(
+        "s390x", "s390-ccw-virtio-10.0", qemu_version="10.0", accel="kvm", cpu="host"
+    )
+    vm = topology.VirtualMachine.start(machine, "1,sockets=2,cores=2,maxcpus=4")
+    vm.plug(
+        "host-s390x-cpu",
+        {"core-id": 2, "socket-id": 0, "book-id": 0, "drawer-id": 0, "dedicated": True},
+        id="c2",
+    )
+    plan = abi.migration_plan(vm)
+    assert plan[-1] == (
+        "host-s390x-cpu,id=c2,drawer-id=0,book-id=0,socket-id=0,core-id=2,"
+        "entitlement=high,dedicated=on"
+    )
+    assert abi.compare(vm, abi.build_vm(plan, version="10.0")) == []
+    assert abi.compare(vm, abi.load_model(json.loads(json.dumps(abi.save_model(vm))))) == []
+    # Without the plugin's props the CPU would come back in its default socket, medium.
+    plain = abi.build_vm([*plan[:-1], "host-s390x-cpu,id=c2,core-id=2"], version="10.0")
+    (change,) = abi.compare(vm, plain)
+    assert (change.what, change.old, change.new) == (
+        "cpu-identity",
+        {"socket-id": 0, "entitlement": "high", "dedicated": True},
+        {"socket-id": 1, "entitlement": "medium", "dedicated": False},
+    )

@@ -60,10 +60,17 @@ def _split(text: str) -> list[str]:
 
 
 def _value(text: str) -> object:
+    """A ``-device`` property as QMP would carry it: integer, boolean, or text."""
     try:
         return int(text, 0)
     except ValueError:
-        return text
+        pass
+    # QEMU's boolean property parser (qapi_bool_parse).
+    if text in ("on", "yes", "true", "y"):
+        return True
+    if text in ("off", "no", "false", "n"):
+        return False
+    return text
 
 
 def _fail(message: str, what: str | None = None) -> ParameterError:

@@ -33,7 +33,15 @@ from ._smp_config import parse_smp
 from ._topology import LEVELS
 from ._vm import PlugOrigin, VirtualMachine
 
-__all__ = ["boot_prefix", "memory_text", "migration_plan", "numa_arguments", "smp_text"]
+__all__ = [
+    "boot_prefix",
+    "device_ids",
+    "device_props",
+    "memory_text",
+    "migration_plan",
+    "numa_arguments",
+    "smp_text",
+]
 
 _ALWAYS: Final = ("sockets", "cores", "threads")
 _UNITS: Final = (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10))
@@ -209,6 +217,22 @@ def migration_plan(vm: VirtualMachine) -> list[str]:
         parts = [slot.type]
         if device_id is not None:
             parts.append(f"id={device_id}")
-        parts += [f"{name}={value}" for name, value in slot.props.as_qmp().items()]
+        parts += [f"{name}={_prop_text(value)}" for name, value in device_props(vm, index).items()]
         argv += ["-device", ",".join(parts)]
     return argv
+
+
+def device_props(vm: VirtualMachine, index: int) -> dict[str, object]:
+    """The props that recreate the CPU in slot ``index``: the slot's, then the plugin's
+    (its optional ``plug_props``, e.g. an s390x entitlement)."""
+    props: dict[str, object] = dict(vm.slots[index].props.as_qmp())
+    extra = getattr(vm.machine.arch, "plug_props", None)
+    if extra is not None:
+        props.update(extra(vm, index))
+    return props
+
+
+def _prop_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return _escape(str(value))

@@ -35,7 +35,7 @@ from typing import Any, Final
 
 from ._errors import ModelFileError, TopologyError
 from ._machine import machine
-from ._migration import memory_text, numa_arguments
+from ._migration import device_props, memory_text, numa_arguments
 from ._vm import GuestPolicy, PlugOrigin, UnplugResult, VirtualMachine
 
 __all__ = ["FORMAT", "load_model", "save_model"]
@@ -45,8 +45,8 @@ _VERSION: Final = 1
 _ANONYMOUS: Final = re.compile(r"/machine/peripheral-anon/device\[(\d+)\]")
 
 
-def _cpu_props(vm: VirtualMachine, index: int) -> dict[str, int]:
-    props = vm.slots[index].props.as_qmp()
+def _cpu_props(vm: VirtualMachine, index: int) -> dict[str, object]:
+    props = device_props(vm, index)
     props.pop("node-id", None)  # taken from the slot when left out
     return props
 
@@ -119,12 +119,14 @@ def _field(document: Mapping[str, Any], name: str, kind: type | tuple[type, ...]
     return value
 
 
-def _str_map(value: Any, name: str, kind: type) -> dict[str, Any]:
+def _str_map(value: Any, name: str, kind: type | tuple[type, ...]) -> dict[str, Any]:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, kind) and not isinstance(v, bool)
+        isinstance(k, str) and isinstance(v, kinds) and (bool in kinds or not isinstance(v, bool))
         for k, v in value.items()
     ):
-        raise _bad(f"'{name}' must map names to {kind.__name__}", name)
+        names = " or ".join(k.__name__ for k in kinds)
+        raise _bad(f"'{name}' must map names to {names}", name)
     return value
 
 
@@ -259,7 +261,7 @@ def _cpu_entry(entry: Any, position: int) -> dict[str, Any]:
     if entry["origin"] == "hot":
         if not isinstance(entry.get("driver"), str):
             raise _bad(f"'{where}.driver' must be str", where)
-        _str_map(entry.get("props", {}), f"{where}.props", int)
+        _str_map(entry.get("props", {}), f"{where}.props", (int, str, bool))
         if "id" in entry and not isinstance(entry["id"], str):
             raise _bad(f"'{where}.id' must be str", where)
     return {

@@ -160,6 +160,10 @@ class ArchPlugin(Protocol):
 #:     arm ``mpidr``): :func:`topology.abi.compare` reports a slot whose identity
 #:     changes. Values must compare with ``==`` and be JSON-able (tuples allowed).
 #:     Without it, the slot's ``arch_id`` is its identity.
+#: ``plug_props(vm, slot_index) -> Mapping[str, object]``
+#:     ``device_add`` props, beyond the slot's own, that recreate the CPU in ``slot_index``
+#:     as it is now (s390x entitlement and dedication); used by
+#:     :func:`topology.abi.migration_plan` and saved models. Without it, none.
 #: ``boot_qom_path_in(machine, slot, position) -> str``
 #:     ``boot_qom_path`` for boards where ``-machine`` options move the path (pseries:
 #:     the XIVE controller is created before the cores); asked first when present.
@@ -170,6 +174,7 @@ OPTIONAL_MEMBERS: Final = (
     "check_machine_options",
     "boot_qom_path_in",
     "cpu_identity",
+    "plug_props",
 )
 
 

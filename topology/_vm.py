@@ -13,7 +13,7 @@ sysfs or a udev rule; Windows Server 2012 R2 and later online it at once).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Protocol
 
 import attrs
@@ -89,7 +89,7 @@ class VmView(Protocol):
     @property
     def slots(self) -> Sequence[CpuSlot]: ...
     @property
-    def board_state(self) -> Mapping[str, object]: ...
+    def board_state(self) -> MutableMapping[str, object]: ...
     def state(self, slot_index: int) -> SlotState | None: ...
     def emit(self, event: str, data: Mapping[str, object]) -> None: ...
 
@@ -306,6 +306,10 @@ class VirtualMachine:
         """
         plugin = self.machine.arch
         refusal: TopologyError | None = None
+        # A plugin may record the new CPU in board_state while it checks it; its
+        # values are immutable, so a shallow copy undoes that if the plug fails.
+        board_before = dict(self.board_state)
+        index = -1
         try:
             index = plugin.select_slot(self, driver, dict(props or {}))
             slot = self.slots[index]
@@ -314,7 +318,17 @@ class VirtualMachine:
             raise  # QEMU looks the driver up before anything else
         except TopologyError as error:
             refusal = error
-        # Then it creates the device and registers its id; the other checks follow.
+        try:
+            return self._plug_checked(driver, id, index, refusal)
+        except TopologyError:
+            self.board_state.clear()
+            self.board_state.update(board_before)
+            raise
+
+    def _plug_checked(
+        self, driver: str, id: str | None, index: int, refusal: TopologyError | None
+    ) -> CpuSlot:
+        # QEMU creates the device and registers its id; the other checks follow.
         if id is not None and id in self._ids:
             raise TopologyError(f"Duplicate device ID '{id}'", what="id", value=id)
         if refusal is not None:
@@ -323,6 +337,7 @@ class VirtualMachine:
             if id is None:
                 self._anonymous += 1
             raise refusal
+        slot = self.slots[index]
         if (
             self.machine.options.get("accel", "tcg") == "tcg"
             and self._vcpus_created + slot.vcpus_count > self.topology.max_cpus

@@ -1,9 +1,11 @@
-"""What an s390x guest knows each CPU by: its CPU address, and with KVM its placement.
+"""What an s390x guest knows each CPU by, for ``topology.abi``: its CPU address,
+and with the configuration-topology facility its placement.
 
-The CPU address (``STAP``, SIGP orders) is the core-id (``s390_possible_cpu_arch_ids``).
-Socket, book and drawer ids reach the guest only through STSI 15.1.x, which
-needs the configuration-topology facility: QEMU 8.2+ with KVM and the ``ctop``
-CPU feature (notes §4.4); under TCG they are only query props.
+The CPU address (STAP, SIGP orders) is the core-id (``s390_possible_cpu_arch_ids``).
+Drawer, book and socket, the entitlement, dedication and the polarization reach
+the guest only through STSI 15.1.x and PTF, which need the facility (QEMU 8.2+
+with KVM and ``ctop``, see :func:`._facility.has_topology`); under TCG they are
+only query props. ``._identity`` describes the same for a whole VM.
 """
 
 from __future__ import annotations
@@ -12,37 +14,53 @@ from collections.abc import Mapping
 
 from topology._vm import VmView
 
-__all__ = ["cpu_identity", "placement_identity"]
+from ._facility import default_placement, has_topology, placement_of, topology_state
+
+__all__ = ["cpu_identity", "placement_identity", "plug_props"]
 
 
 def placement_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
-    """Hook for the s390x placement model: ``entitlement``, ``dedicated`` and
-    ``polarization`` of the CPU in ``slot_index`` once cputopo models them
-    (``set-cpu-topology``, ``-device ...,entitlement=``); none yet.
+    """Where the guest sees the CPU in ``slot_index``: its container ids and, for a
+    present CPU, its entitlement, dedication and the machine's polarization.
 
-    The placement branch keeps them in ``vm.board_state`` (its
-    ``_facility.placement_of(vm, core_id)`` and ``topology_state(vm).polarization``,
-    when ``has_topology(vm.machine)``); wiring them here makes ``compare``
-    report a changed entitlement, dedication or polarization as a changed
-    CPU identity.
+    An empty slot is where QEMU would put a CPU added without placement props.
     """
-    return {}
+    placement = placement_of(vm, slot_index)
+    if placement is None:
+        placement = default_placement(slot_index, vm)
+        return {
+            "drawer-id": placement.drawer_id,
+            "book-id": placement.book_id,
+            "socket-id": placement.socket_id,
+        }
+    return {
+        "drawer-id": placement.drawer_id,
+        "book-id": placement.book_id,
+        "socket-id": placement.socket_id,
+        "entitlement": placement.entitlement,
+        "dedicated": placement.dedicated,
+        "polarization": topology_state(vm).polarization,
+    }
 
 
 def cpu_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
-    slot = vm.slots[slot_index]
-    identity: dict[str, object] = {"cpu-address": slot.arch_id}
-    topology_facility = vm.machine.options.get("accel", "tcg") == "kvm" and (
-        vm.machine.qemu_version.at_least("8.2")
-    )
-    if topology_facility:
-        props = slot.props
-        identity.update(
-            {
-                "drawer-id": props.drawer_id,
-                "book-id": props.book_id,
-                "socket-id": props.socket_id,
-            }
-        )
+    identity: dict[str, object] = {"cpu-address": vm.slots[slot_index].arch_id}
+    if has_topology(vm.machine):
         identity.update(placement_identity(vm, slot_index))
     return identity
+
+
+def plug_props(vm: VmView, slot_index: int) -> Mapping[str, object]:
+    """The placement props a ``-device`` needs to put the CPU in ``slot_index`` back
+    where it is (``ArchPlugin`` optional member): with the facility, all three
+    container ids (QEMU takes all or none), the entitlement and the dedication."""
+    placement = placement_of(vm, slot_index) if has_topology(vm.machine) else None
+    if placement is None:
+        return {}
+    return {
+        "drawer-id": placement.drawer_id,
+        "book-id": placement.book_id,
+        "socket-id": placement.socket_id,
+        "entitlement": placement.entitlement,
+        "dedicated": placement.dedicated,
+    }

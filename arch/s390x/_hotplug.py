@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
-from topology._hotplug_props import UINT32, read_int_prop, reject_unknown_props
+from topology import (
+    BoardError,
+    CpuTopology,
+    DeviceTypeError,
+    MachineType,
+    ParameterError,
+    QemuVersion,
+)
+from topology._hotplug_props import INT32, qdict_order, read_int_prop
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
+
+from ._facility import ENTITLEMENTS, has_topology, placement_of, plug_placement
 
 __all__ = [
     "boot_qom_path",
     "cpu_status",
     "legacy_cpu_add",
     "possible_slots",
+    "read_props",
     "request_unplug",
     "select_slot",
 ]
@@ -66,11 +76,9 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
         raise DeviceTypeError(
             f"'{driver}' is not a valid device model name", what="driver", value=driver
         )
-    known = {"core-id"}
-    if vm.machine.qemu_version.at_least("8.2"):
-        known |= {"socket-id", "book-id", "drawer-id", "dedicated", "entitlement"}
-    reject_unknown_props(props, known, driver)
-    core_id = read_int_prop(props, "core-id", 0, UINT32)
+    read = read_props(props, driver, vm.machine.qemu_version)
+    core_id = read.get("core-id", 0)
+    assert isinstance(core_id, int)
     last = len(vm.slots) - 1
     if core_id > last:
         raise BoardError(
@@ -84,7 +92,62 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
             what="core-id",
             value=core_id,
         )
+    # Realized; s390_cpu_plug places it when the topology facility is on
+    # (under TCG the placement properties are kept on the object, unused).
+    if has_topology(vm.machine):
+        plug_placement(vm, core_id, read)
     return core_id
+
+
+def read_props(props: Mapping[str, object], driver: str, version: QemuVersion) -> dict[str, object]:
+    """The CPU properties as QEMU sets them, one by one in QDict order (:func:`qdict_order`).
+
+    ``s390x_cpu_properties``: ``core-id`` uint32; from 8.2 ``socket-id``,
+    ``book-id``, ``drawer-id`` int32 (-1 = not set), ``dedicated`` bool,
+    ``entitlement`` enum. The texts were observed on QEMU 7.2 and 10.0.
+    """
+    placement = version.at_least("8.2")
+    read: dict[str, object] = {}
+    for name in qdict_order(list(props)):
+        value = props[name]
+        if name == "core-id":
+            read[name] = _read_uint32(name, value, version)
+        elif placement and name in ("socket-id", "book-id", "drawer-id"):
+            read[name] = read_int_prop(props, name, -1, INT32)
+        elif placement and name == "dedicated":
+            if not isinstance(value, bool):
+                raise ParameterError(
+                    f"Invalid parameter type for '{name}', expected: boolean",
+                    what=name,
+                    value=value,
+                )
+            read[name] = value
+        elif placement and name == "entitlement":
+            if not isinstance(value, str):
+                raise ParameterError(
+                    f"Invalid parameter type for '{name}', expected: string",
+                    what=name,
+                    value=value,
+                )
+            if value not in ENTITLEMENTS:
+                raise ParameterError(
+                    f"Parameter '{name}' does not accept value '{value}'", what=name, value=value
+                )
+            read[name] = value
+        else:
+            raise ParameterError(f"Property '{driver}.{name}' not found", what=name, where=driver)
+    return read
+
+
+def _read_uint32(name: str, value: object, version: QemuVersion) -> int:
+    # QEMU reads an unsigned property as uint64 (negative numbers wrap), then
+    # checks its range; the type error's wording changed between 7.2 and 10.0.
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**64:
+        expected = "uint64" if version.at_least("10.0") else "integer"
+        raise ParameterError(f"Parameter '{name}' expects {expected}", what=name, value=value)
+    if not 0 <= value < 2**32:
+        raise ParameterError(f"Parameter '{name}' expects uint32_t", what=name, value=value)
+    return value
 
 
 def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
@@ -93,7 +156,13 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
 
 def cpu_status(vm: VmView, cpu_index: int) -> Mapping[str, object]:
     # Only the IPL CPU runs at start; the others, and every added CPU, are stopped.
-    return {"cpu-state": "operating" if cpu_index == 0 else "stopped"}
+    status: dict[str, object] = {"cpu-state": "operating" if cpu_index == 0 else "stopped"}
+    placement = placement_of(vm, cpu_index) if has_topology(vm.machine) else None
+    if placement is not None:
+        # s390_query_cpu_fast adds these only when the facility is on.
+        status["dedicated"] = placement.dedicated
+        status["entitlement"] = placement.entitlement
+    return status
 
 
 def legacy_cpu_add(vm: VmView, cpu_id: int) -> tuple[str, Mapping[str, object]]:

@@ -21,7 +21,8 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _cpu_identity, _hotplug
+from . import _cpu_identity, _facility, _hotplug
+from ._facility import ctop_setting
 
 __all__ = ["PLUGIN", "S390xPlugin"]
 
@@ -76,6 +77,23 @@ class S390xPlugin:
                 what="threads",
                 value=topology.threads,
             )
+        if options.get("accel", "tcg") != "kvm":
+            model, features = machine_type.cpu_model(options)
+            if model in ("qemu", "max") and ctop_setting(features):
+                # TCG cannot offer the configuration-topology facility (observed
+                # on 7.2 and 10.0; the wording changed in between).
+                current = "current " if version.at_least("10.0") else ""
+                raise BoardError(
+                    "Some features requested in the CPU model are not available in the "
+                    f"{current}configuration: ctop  ",
+                    what="cpu",
+                    value=options.get("cpu"),
+                    hint=(
+                        "Consider a different accelerator, QEMU, or kernel version"
+                        if version.at_least("10.0")
+                        else None
+                    ),
+                )
         return []
 
     def default_node(
@@ -96,8 +114,12 @@ class S390xPlugin:
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
+    # Optional member (topology._plugins.OPTIONAL_MEMBERS): set-cpu-topology and
+    # query-s390x-cpu-polarization, 8.2 and later.
+    qmp_commands = staticmethod(_facility.qmp_commands)
     # What the guest knows each CPU by (for topology.abi): see ._cpu_identity.
     cpu_identity = staticmethod(_cpu_identity.cpu_identity)
+    plug_props = staticmethod(_cpu_identity.plug_props)
 
 
 PLUGIN: Final = S390xPlugin()
