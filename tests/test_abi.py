@@ -341,17 +341,24 @@ def reachable_vms(draw: st.DrawFn) -> topology.VirtualMachine:
     options = {"cpu": "power9_v2.2"} if name == "pseries-8.1" else {}
     chosen = topology.machine(arch, name, qemu_version=version, **options)
     smp = draw(st.sampled_from(smps))
+    mib = 256 if arch != "ppc64" else 512  # pseries nodes need whole 256 MiB blocks
+    # With memory hot-plug slots q35 and virt make a NUMA node on their own.
+    memory = draw(st.sampled_from([None, f"{2 * mib}M", f"{2 * mib}M,slots=2,maxmem={8 * mib}M"]))
     if numa:
-        size = 256 * 2**20 if arch != "ppc64" else 512 * 2**20
+        numa_options = ["node,memdev=a", "node,memdev=b", "dist,src=0,dst=1,val=17"]
+        if draw(st.booleans()):
+            # An explicit CPU mapping: the first socket (pseries: core) to node 1.
+            ids = "core-id=0" if arch == "ppc64" else "socket-id=0"
+            numa_options.append(f"cpu,node-id=1,{ids}")
         vm = topology.VirtualMachine.start(
             chosen,
             smp,
-            numa=["node,memdev=a", "node,memdev=b", "dist,src=0,dst=1,val=17"],
-            memory=2 * size,
-            memory_backends={"a": size, "b": size},
+            numa=numa_options,
+            memory=memory or f"{2 * mib}M",
+            memory_backends={"a": mib * 2**20, "b": mib * 2**20},
         )
     else:
-        vm = topology.VirtualMachine.start(chosen, smp)
+        vm = topology.VirtualMachine.start(chosen, smp, memory=memory)
     vm.board_state[ACPI_LEGACY] = False  # the x86 guest switched to modern mode
     for step in range(draw(st.integers(0, 8))):
         action = draw(st.integers(0, 3))
