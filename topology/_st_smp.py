@@ -107,7 +107,7 @@ def _valid_case(
         total *= count
     full = spell(found.levels, counts, cpus, total)
     # Which members to write out; QEMU fills in the others. Shrinks to cpus alone.
-    spelled = {level: draw(st.booleans()) for level in LEVELS}
+    spelled: dict[str, bool] = {level: draw(st.booleans()) for level in LEVELS}
     parts = [
         f"{level}={count}"
         for level, count in zip(found.levels, counts, strict=True)

@@ -225,8 +225,10 @@ def clone_vm(vm: VirtualMachine) -> VirtualMachine:
     return twin
 
 
-def _frozen_props(props: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
-    return tuple(props.items())
+def _frozen_props(
+    props: Mapping[str, object] | tuple[tuple[str, object], ...],
+) -> tuple[tuple[str, object], ...]:
+    return tuple(props.items()) if isinstance(props, Mapping) else tuple(props)
 
 
 @attrs.frozen(kw_only=True)
