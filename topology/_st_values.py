@@ -191,7 +191,8 @@ def present_cpus(vm: VirtualMachine) -> list[PresentCpu]:
     """Every present vCPU of ``vm``, by ``cpu_index``.
 
     >>> import topology
-    >>> vm = topology.VirtualMachine.start(topology.machine("s390x", qemu_version="9.0"), "1,maxcpus=2")
+    >>> s390x = topology.machine("s390x", qemu_version="9.0")
+    >>> vm = topology.VirtualMachine.start(s390x, "1,maxcpus=2")
     >>> [(cpu.cpu_index, cpu.props.core_id) for cpu in present_cpus(vm)]
     [(0, 0)]
     """
