@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -51,6 +51,14 @@ def _machine_repr(machine: Machine) -> str:
     return f"<{machine.arch.targets[0]} {machine.name}{options} QEMU {machine.qemu_version}>"
 
 
+class _PlainRepr:
+    """Hypothesis prints falsifying examples with its own pretty-printer, which
+    spells out every attrs field (a whole MachineType); it honours this hook."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 def qemu_argv(
     machine: Machine,
     smp: str,
@@ -87,7 +95,7 @@ def qemu_argv(
 
 
 @attrs.frozen(kw_only=True)
-class SmpCase:
+class SmpCase(_PlainRepr):
     """One ``-smp`` option for one machine, with what QEMU does with it.
 
     Exactly one of ``topology`` (QEMU starts) and ``error_type``/``message``
@@ -124,7 +132,7 @@ class SmpCase:
 
 
 @attrs.frozen(kw_only=True)
-class VmSpec:
+class VmSpec(_PlainRepr):
     """Everything a VM with CPUs and NUMA is started from, as on QEMU's command line.
 
     Attributes:
@@ -232,8 +240,8 @@ def _frozen_props(
     return tuple(props.items()) if isinstance(props, Mapping) else tuple(props)
 
 
-@attrs.frozen(kw_only=True)
-class HotplugStep:
+@attrs.frozen(kw_only=True, repr=False)
+class HotplugStep(_PlainRepr):
     """One hot-plug operation and what the model says it does.
 
     The operation (``operation`` and its arguments):
@@ -261,6 +269,14 @@ class HotplugStep:
     result: UnplugResult | int | None = None
     present: tuple[int, ...] = ()
     deleted: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        fields = [
+            f"{field.name}={value!r}"
+            for field in attrs.fields(HotplugStep)
+            if (value := getattr(self, field.name)) != field.default
+        ]
+        return f"HotplugStep({', '.join(fields)})"
 
     @property
     def ok(self) -> bool:
