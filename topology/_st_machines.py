@@ -153,11 +153,25 @@ class Probe:
 
     @functools.lru_cache(maxsize=64)  # noqa: B019
     def cpu_limit(self, up_to: int) -> int:
-        """The most CPUs, up to ``up_to``, that the board takes (0 when none)."""
-        for count in range(min(up_to, self.max_cpus), 0, -1):
-            if self.accepts(str(count)) or self.accepts(f"1,maxcpus={count}"):
-                return count
-        return 0
+        """The most CPUs, up to ``up_to``, that the board takes (0 when none).
+
+        A binary search: boards refuse from some count on (a GIC's, SMBIOS's
+        or the firmware's limit), never below a count they take.
+        """
+        low, high = 0, min(up_to, self.max_cpus)
+        if self._takes(high):
+            return high
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._takes(middle):
+                low = middle
+            else:
+                high = middle
+        return low
+
+    def _takes(self, count: int) -> bool:
+        # Types without CPU hot-plug refuse maxcpus above cpus: try both spellings.
+        return self.accepts(str(count)) or self.accepts(f"1,maxcpus={count}")
 
     def cpus(self, counts: Sequence[int]) -> tuple[int, ...]:
         """The present-CPU counts the board takes with these level counts, all spelled out."""
