@@ -260,7 +260,7 @@ def test_minimal_examples_are_the_smallest_topology() -> None:
     assert case.machine.arch.targets[0] == "x86_64"  # the first machine
     assert _minimal(ts.smp_strings(valid=None, arch="ppc64")).valid
     # The others on one QEMU release, to keep the test fast.
-    q35 = {"arch": "x86_64", "qemu_version": "9.2"}
+    q35: dict[str, Any] = {"arch": "x86_64", "qemu_version": "9.2"}
     assert _minimal(ts.smp_configs(**q35)).config == SmpConfig(cpus=1)
     assert _minimal(ts.topologies(**q35)) == ONE
     spec = _minimal(ts.vm_specs(**q35))
