@@ -1,0 +1,1 @@
+"""QEMU stand-in and the names QEMU knows (``topology.qemu``)."""
