@@ -24,7 +24,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 BASE_ARGS: Final = ("-S", "-nodefaults", "-no-user-config", "-display", "none", "-qmp", "stdio")
 VERSIONS: Final = ("7.2", "10.0")
@@ -115,7 +115,7 @@ def qemu_argv(target: str, version: str) -> list[str]:
 
 def run_case(target: str, version: str, args: Sequence[str]) -> dict[str, object]:
     """One row: how QEMU ``version`` answers ``args`` (see the module docstring)."""
-    commands = [{"execute": "qmp_capabilities"}]
+    commands: list[dict[str, object]] = [{"execute": "qmp_capabilities"}]
     commands += [
         {"execute": name, "id": index, **({"arguments": a} if a else {})}
         for index, (name, a) in enumerate(PROBES)
@@ -131,7 +131,7 @@ def run_case(target: str, version: str, args: Sequence[str]) -> dict[str, object
         check=False,
     )
     greeted = False
-    replies: dict[int, object] = {}
+    replies: dict[int, Any] = {}
     stdout: list[str] = []
     for line in done.stdout.splitlines():
         try:

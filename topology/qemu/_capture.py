@@ -186,6 +186,12 @@ def capture(target: str, version: str) -> dict[str, object]:
     )
     if format_machine_list(entries) != machine_help:
         raise ValueError(f"{target} {version}: -machine help not rebuilt")
+    # Two types may share an alias (10.0: powernv10 and powernv10-rainier are
+    # both "powernv"); the header of -machine ALIAS,help names the one QEMU picks.
+    selects: dict[str, str] = {}
+    for alias in sorted({str(m["alias"]) for m in machines if m["alias"] is not None}):
+        header = _help(target, version, "-machine", f"{alias},help").split("\n", 1)[0]
+        selects[alias] = header.removesuffix("-machine options:")
     device = CPU_DEVICE_TYPES[target]
     device_rows = parse_properties(_help(target, version, "-device", f"{device},help"), device)
     accel_lines = _help(target, version, "-accel", "help").splitlines()
@@ -194,6 +200,7 @@ def capture(target: str, version: str) -> dict[str, object]:
     return {
         "qemu": qemu,
         "machines": machines,
+        "machine_aliases": selects,
         "machine_property_sets": sets,
         # x86 registers each alias as a class of its own (target/i386/cpu.c,
         # x86_register_cpudef_types): -cpu Broadwell-IBRS hot-plugs

@@ -81,7 +81,11 @@ class MachineTypeEntry:
     name: str
     description: str
     alias: str | None
-    """The short name that also selects this type (``pc``, ``q35``), if any."""
+    """The short name listed as an alias of this type (``pc``, ``q35``), if any.
+
+    Two types can list the same alias (QEMU 10.0: ``powernv`` for ``powernv10``
+    and ``powernv10-rainier``); :func:`resolve_machine_type` says which one it selects.
+    """
     is_default: bool
     deprecated: bool
     property_set: str
@@ -134,11 +138,9 @@ def _load(target: str, captured: QemuVersion) -> _TargetData | None:
         )
         for m in raw["machines"]
     )
-    by_name: dict[str, MachineTypeEntry] = {}
-    for entry in machines:
-        by_name[entry.name] = entry
-        if entry.alias is not None:
-            by_name[entry.alias] = entry
+    by_name = {entry.name: entry for entry in machines}
+    for alias, name in raw["machine_aliases"].items():
+        by_name[alias] = by_name[name]
     cpu = raw["cpu"]
     return _TargetData(
         qemu=raw["qemu"],
