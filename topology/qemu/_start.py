@@ -48,7 +48,7 @@ class StartPlan:
     memory: str | None
     numa: tuple[str, ...]
     backends: tuple[MemoryBackend, ...]
-    accel: tuple[str, str] | None  # (accelerator, where) from -accel
+    accels: tuple[tuple[str, str], ...]  # (accelerator, where) of each -accel, in order
     cpu: str | None
     devices: tuple[DeviceOption, ...]
 
@@ -60,7 +60,7 @@ def plan_start(line: CommandLine, version: QemuVersion) -> StartPlan:
     memory: str | None = None
     numa: list[str] = []
     backends: list[MemoryBackend] = []
-    accel: tuple[str, str] | None = None
+    accels: list[tuple[str, str]] = []
     cpu: str | None = None
     devices: list[DeviceOption] = []
     device_ids: set[str] = set()
@@ -93,7 +93,7 @@ def plan_start(line: CommandLine, version: QemuVersion) -> StartPlan:
             backends.append(read_object(text, spelled=option.spelled, version=version))
         elif option.name == "accel":
             name = text.split(",", 1)[0]
-            accel = (name, f"{option.spelled} {text}" if value is not None else "-enable-kvm")
+            accels.append((name, f"{option.spelled} {text}" if value is not None else "-enable-kvm"))
         elif option.name == "cpu":
             cpu = text
         elif option.name == "device":
@@ -114,7 +114,7 @@ def plan_start(line: CommandLine, version: QemuVersion) -> StartPlan:
         memory=memory,
         numa=tuple(numa),
         backends=tuple(backends),
-        accel=accel,
+        accels=tuple(accels),
         cpu=cpu,
         devices=tuple(devices),
     )
@@ -134,7 +134,7 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
     target = line.target
     tree = dict(plan.machine_tree)
     legacy_accel = tree.get("accel")
-    if plan.accel is not None and legacy_accel is not None:
+    if plan.accels and legacy_accel is not None:
         raise TopologyError(
             'The -accel and "-machine accel=" options are incompatible', what="accel"
         )
@@ -152,9 +152,18 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
                 what=name,
             )
         board[name] = value
-    accel = plan.accel[0] if plan.accel is not None else None
-    if accel is None and isinstance(legacy_accel, str):
-        accel = legacy_accel.split(":", 1)[0]
+    # QEMU tries the accelerators in order and keeps the first that works; a
+    # name it does not know is fatal only if it is reached.
+    candidates = list(plan.accels)
+    if not candidates and isinstance(legacy_accel, str):
+        candidates = [(name, "") for name in legacy_accel.split(":")]
+    accel: str | None = None
+    for name, where in candidates:
+        if not catalogue.is_accelerator(target, name, version):
+            prefix = f"{where}: " if where else ""
+            raise ParameterError(f"{prefix}invalid accelerator {name}", what="accel", value=name)
+        accel = name
+        break
     options = dict(board)
     options["accel"] = accel or "tcg"
     if plan.cpu is not None:
@@ -172,10 +181,8 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
                 where=chosen.name,
             )
     del topology_warnings  # VirtualMachine.start reports them again, in place
-    # Step 4: the accelerator, then the CPU model.
-    if accel is not None and not catalogue.is_accelerator(target, accel, version):
-        where = plan.accel[1] if plan.accel is not None else "-machine"
-        raise ParameterError(f"{where}: invalid accelerator {accel}", what="accel", value=accel)
+    # Step 4: the CPU model (the accelerator was chosen above: with one that
+    # QEMU does not know, it would have stopped before the machine's properties).
     if plan.cpu is not None:
         model = plan.cpu.split(",", 1)[0]
         if not catalogue.is_cpu_model(target, model, version):
