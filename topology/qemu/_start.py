@@ -93,7 +93,8 @@ def plan_start(line: CommandLine, version: QemuVersion) -> StartPlan:
             backends.append(read_object(text, spelled=option.spelled, version=version))
         elif option.name == "accel":
             name = text.split(",", 1)[0]
-            accels.append((name, f"{option.spelled} {text}" if value is not None else "-enable-kvm"))
+            where = f"{option.spelled} {text}" if value is not None else option.spelled
+            accels.append((name, where))
         elif option.name == "cpu":
             cpu = text
         elif option.name == "device":
