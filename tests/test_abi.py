@@ -19,6 +19,7 @@ from arch.x86._hotplug import ACPI_LEGACY
 from topology import abi
 from topology._cli import main
 from topology._migration import device_ids
+from topology.qemu import QemuSimulator
 
 Severity = abi.Severity
 BREAKS, BOOT, HARMLESS = Severity.BREAKS_RUNNING, Severity.FRESH_BOOT, Severity.HARMLESS
@@ -196,8 +197,54 @@ ABI_TABLE: list[tuple[str, str, list[str], list[str], set[tuple[str, Severity]],
 ON_QEMU_10 = {"pseries-threads-change-the-granularity"}
 
 
-def _vm(arch: str, argv: list[str], version: str = "7.2") -> topology.VirtualMachine:
-    return abi.build_vm(argv, version=version, arch=arch)
+# What the QEMU stand-in does not start yet although QEMU does (pseries-7.2,vsmt=8
+# runs on QEMU 7.2 and 10.0, see tests/test_qemu_abi.py), or cannot on this host
+# (s390x KVM): such VMs are built from the model directly.
+STAND_IN_GAPS = ("-machine.vsmt' not found", "-accel kvm: invalid accelerator kvm")
+
+
+def _direct_vm(arch: str, argv: list[str], version: str) -> topology.VirtualMachine:
+    """-M NAME[,k=v], -accel, -cpu, -m, -smp and -device read by hand into the model."""
+    if argv and not argv[0].startswith("-"):
+        argv = argv[1:]  # the binary
+    options: dict[str, str] = {}
+    name, smp, memory, devices = None, "", None, []
+    for option, value in zip(argv[::2], argv[1::2], strict=True):
+        if option == "-m":
+            memory = value
+        elif option in ("-M", "-machine"):
+            name, *settings = value.split(",")
+            options.update(item.split("=", 1) for item in settings)  # type: ignore[misc]
+        elif option in ("-accel", "-cpu"):
+            options[option[1:]] = value
+        elif option == "-smp":
+            smp = value
+        elif option == "-device":
+            devices.append(value)
+    vm = topology.VirtualMachine.start(
+        topology.machine(arch, name, qemu_version=version, **options), smp, memory=memory
+    )
+    for device in devices:
+        driver, *items = device.split(",")
+        props: dict[str, object] = {}
+        for item in items:
+            key, value = item.split("=", 1)
+            props[key] = (
+                int(value) if value.isdigit() else {"on": True, "off": False}.get(value, value)
+            )
+        device_id = props.pop("id", None)
+        vm.plug(driver, props, id=None if device_id is None else str(device_id), cold=True)
+    return vm
+
+
+def start_vm(arch: str, argv: list[str], version: str = "7.2") -> topology.VirtualMachine:
+    """The VM the QEMU stand-in starts from ``argv`` (the model directly for its gaps)."""
+    try:
+        return abi.build_vm(argv, version=version, arch=arch)
+    except topology.TopologyError as refused:
+        if not any(gap in refused.message for gap in STAND_IN_GAPS):
+            raise
+    return _direct_vm(arch, argv, version)
 
 
 @pytest.mark.parametrize(
@@ -215,15 +262,18 @@ def test_abi_table(
     expected: set[tuple[str, Severity]],
     reason: str,
 ) -> None:
-    changes = abi.compare(_vm(arch, source, version), _vm(arch, destination, version))
+    changes = abi.compare(start_vm(arch, source, version), start_vm(arch, destination, version))
     assert {(change.what, change.severity) for change in changes} == expected, reason
     assert abi.compatible(changes) == all(s is HARMLESS for _, s in expected)
-    assert abi.compare(_vm(arch, destination, version), _vm(arch, destination, version)) == []
+    assert (
+        abi.compare(start_vm(arch, destination, version), start_vm(arch, destination, version))
+        == []
+    )
 
 
 def test_the_6_1_to_6_2_change_names_each_moved_cpu() -> None:
-    a = _vm("x86_64", ["-M", "pc-q35-6.1", "-smp", "4"])
-    b = _vm("x86_64", ["-M", "pc-q35-6.2", "-smp", "4"])
+    a = start_vm("x86_64", ["-M", "pc-q35-6.1", "-smp", "4"])
+    b = start_vm("x86_64", ["-M", "pc-q35-6.2", "-smp", "4"])
     moved = [c for c in abi.compare(a, b) if c.what == "cpu-identity"]
     assert [(c.where, c.old, c.new) for c in moved] == [
         (f"slot {n}", {"socket-id": n, "core-id": 0}, {"socket-id": 0, "core-id": n})
@@ -232,8 +282,8 @@ def test_the_6_1_to_6_2_change_names_each_moved_cpu() -> None:
 
 
 def test_pseries_drc_indexes_in_the_vsmt_change() -> None:
-    a = _vm("ppc64", ["-M", "pseries-4.1", "-smp", "1,maxcpus=2"])
-    b = _vm("ppc64", ["-M", "pseries-4.2", "-smp", "1,maxcpus=2"])
+    a = start_vm("ppc64", ["-M", "pseries-4.1", "-smp", "1,maxcpus=2"])
+    b = start_vm("ppc64", ["-M", "pseries-4.2", "-smp", "1,maxcpus=2"])
     change = next(c for c in abi.compare(a, b) if c.what == "slot-identity")
     # notes §10: DRC ids 0,8,16,... on pseries-4.1 and 0,1,2,... on 4.2.
     assert change.old == {"vcpu-ids": (8,), "drc-index": 0x10000008}
@@ -271,14 +321,14 @@ def test_upgrade_table(
     machine_type: str | None,
     expected: set[tuple[str, Any, Any]],
 ) -> None:
-    changes = abi.upgrade(_vm(arch, argv), qemu_version=version, machine_type=machine_type)
+    changes = abi.upgrade(start_vm(arch, argv), qemu_version=version, machine_type=machine_type)
     seen = {(c.what, c.old, c.new) for c in changes if c.severity is not HARMLESS}
     assert seen == expected
     assert [(c.old, c.new) for c in changes if c.what == "qemu-version"] == [("7.2", version)]
 
 
 def test_s390x_upgrade_to_10_adds_placement_props_only() -> None:
-    vm = _vm("s390x", ["-M", "s390-ccw-virtio-7.2", "-smp", "1,sockets=2,maxcpus=2"])
+    vm = start_vm("s390x", ["-M", "s390-ccw-virtio-7.2", "-smp", "1,sockets=2,maxcpus=2"])
     props = [c for c in abi.upgrade(vm, qemu_version="10.0") if c.what == "slot-props"]
     # notes §10: QEMU 10 adds socket-id, book-id and drawer-id to s390x props.
     assert [(c.where, c.new) for c in props] == [
@@ -290,8 +340,8 @@ def test_s390x_upgrade_to_10_adds_placement_props_only() -> None:
 
 def test_s390x_placement_is_identity_with_the_topology_facility() -> None:
     kvm = ["-M", "s390-ccw-virtio-8.2", "-accel", "kvm", "-cpu", "host"]
-    a = _vm("s390x", [*kvm, "-smp", "4,sockets=4"], "10.0")
-    b = _vm("s390x", [*kvm, "-smp", "4,sockets=2"], "10.0")
+    a = start_vm("s390x", [*kvm, "-smp", "4,sockets=4"], "10.0")
+    b = start_vm("s390x", [*kvm, "-smp", "4,sockets=2"], "10.0")
     moved = [c for c in abi.compare(a, b) if c.what == "cpu-identity"]
     assert [(c.where, c.old, c.new) for c in moved] == [
         ("slot 1", {"socket-id": 1}, {"socket-id": 0}),
@@ -301,14 +351,14 @@ def test_s390x_placement_is_identity_with_the_topology_facility() -> None:
 
 
 def test_upgrade_to_a_removed_machine_type_is_a_refused_restart() -> None:
-    vm = _vm("ppc64", ["-M", "pseries-2.12", "-smp", "1"])
+    vm = start_vm("ppc64", ["-M", "pseries-2.12", "-smp", "1"])
     (change,) = abi.upgrade(vm, qemu_version="10.0")
     assert (change.what, change.severity) == ("restart", BREAKS)
     assert 'unsupported machine type: "pseries-2.12"' in change.why
 
 
 def test_upgrade_reports_a_cpu_that_cannot_be_plugged_again() -> None:
-    vm = _vm(
+    vm = start_vm(
         "x86_64",
         ["-M", "pc-q35-6.1", "-smp", "1,maxcpus=4",
          "-device", "qemu64-x86_64-cpu,id=hp,socket-id=3,core-id=0,thread-id=0"],
@@ -414,7 +464,16 @@ def test_compare_of_a_vm_with_itself_is_empty(vm: topology.VirtualMachine) -> No
 def test_a_plan_reproduces_any_reachable_state(vm: topology.VirtualMachine) -> None:
     plan = abi.migration_plan(vm)
     assert plan[0] == f"qemu-system-{vm.machine.arch.targets[0]}"
-    destination = abi.build_vm(plan, version=str(vm.machine.qemu_version))
+    # The destination as the QEMU stand-in starts it, and as it answers over QMP.
+    simulator = QemuSimulator(plan, version=str(vm.machine.qemu_version))
+    destination = simulator.vm
+    if vm.machine.type.hotpluggable_cpus:
+        answer = simulator.qmp("query-hotpluggable-cpus")["return"]
+        source = topology.query_hotpluggable_cpus(vm)
+        assert [entry["props"] for entry in answer] == [entry["props"] for entry in source]
+        assert [entry.get("qom-path") for entry in answer] == [
+            expected_paths(vm).get(slot.index) for slot in reversed(vm.slots)
+        ]
     assert [s.index for s in destination.present()] == [s.index for s in vm.present()]
     assert destination.slots == vm.slots
     paths = expected_paths(vm)
@@ -445,7 +504,7 @@ def test_a_saved_model_loads_back_exactly(vm: topology.VirtualMachine) -> None:
 
 
 def test_a_boot_cpu_after_a_hole_becomes_a_device_with_its_own_id() -> None:
-    vm = _vm("x86_64", ["-M", "pc-q35-7.2", "-smp", "4"])
+    vm = start_vm("x86_64", ["-M", "pc-q35-7.2", "-smp", "4"])
     vm.board_state[ACPI_LEGACY] = False
     vm.request_unplug("/machine/unattached/device[3]")  # slot 2
     vm.complete_unplug("/machine/unattached/device[3]")
@@ -455,17 +514,17 @@ def test_a_boot_cpu_after_a_hole_becomes_a_device_with_its_own_id() -> None:
 
 
 def test_the_plan_keeps_board_options_and_an_explicit_cluster_level() -> None:
-    vm = _vm("aarch64", ["-M", "virt-7.2,gic-version=3", "-smp", "4,clusters=1"])
+    vm = start_vm("aarch64", ["-M", "virt-7.2,gic-version=3", "-smp", "4,clusters=1"])
     plan = abi.migration_plan(vm)
     assert plan[plan.index("-machine") + 1] == "virt-7.2,gic-version=3"
     # The PPTT has a cluster level only when clusters was given (QEMU 8.0+).
     assert plan[plan.index("-smp") + 1] == "cpus=4,sockets=1,clusters=1,cores=4,threads=1,maxcpus=4"
-    plain = abi.migration_plan(_vm("aarch64", ["-M", "virt-7.2", "-smp", "4"]))
+    plain = abi.migration_plan(start_vm("aarch64", ["-M", "virt-7.2", "-smp", "4"]))
     assert plain[plain.index("-smp") + 1] == "cpus=4,sockets=1,cores=4,threads=1,maxcpus=4"
 
 
 def test_the_plan_maps_numa_cpus_one_slot_at_a_time_when_the_source_did() -> None:
-    vm = _vm(
+    vm = start_vm(
         "x86_64",
         ["-M", "pc-q35-7.2", "-m", "512M", "-smp", "2,sockets=2",
          "-object", "memory-backend-ram,id=a,size=256M",
@@ -560,7 +619,7 @@ def test_cli_diff_of_two_command_lines(capsys: pytest.CaptureFixture[str]) -> No
 def test_cli_diff_upgrade_of_a_saved_model(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    vm = _vm("ppc64", ["-M", "pseries-7.2", "-smp", "2"])
+    vm = start_vm("ppc64", ["-M", "pseries-7.2", "-smp", "2"])
     path = tmp_path / "vm.json"
     path.write_text(json.dumps(abi.save_model(vm)))
     status = main(["diff", "--source-model", str(path), "--destination-version", "10.0"])
@@ -577,7 +636,7 @@ def test_cli_diff_upgrade_of_a_saved_model(
         (["diff", "--qemu-version", "7.2", "--", "-M", "pc-q35-7.2", "-smp", "2"],
          "cputopo: no qemu-system-<target> and no architecture given"),
         (["diff", "--qemu-version", "7.2", "--source", "qemu-system-x86_64 -hda x.img"],
-         "cputopo: option -hda is not one cputopo reads"),
+         "cputopo: the stand-in does not model QEMU's -hda option"),
         (["diff", "--qemu-version", "7.2", "--source", "qemu-system-x86_64 -smp 4,sockets=3"],
          "cputopo: Invalid CPU topology: product of the hierarchy must match maxcpus: "
          "sockets (3) * dies (1) * cores (1) * threads (1) != maxcpus (4)"),
@@ -602,15 +661,17 @@ def test_cli_diff_refuses_a_file_that_is_not_json(
 
 def test_s390x_entitlement_and_polarization_are_identity() -> None:
     kvm = ["-M", "s390-ccw-virtio-10.0", "-accel", "kvm", "-cpu", "host"]
-    a = _vm("s390x", [*kvm, "-smp", "1,maxcpus=2",
+    a = start_vm("s390x", [*kvm, "-smp", "1,maxcpus=2",
                       "-device", "host-s390x-cpu,core-id=1,entitlement=high"], "10.0")  # fmt: skip
-    b = _vm("s390x", [*kvm, "-smp", "1,maxcpus=2", "-device", "host-s390x-cpu,core-id=1"], "10.0")
+    b = start_vm(
+        "s390x", [*kvm, "-smp", "1,maxcpus=2", "-device", "host-s390x-cpu,core-id=1"], "10.0"
+    )
     changes = [(c.what, c.where, c.old, c.new) for c in abi.compare(a, b)]
     assert changes == [
         ("cpu-identity", "slot 1", {"entitlement": "high"}, {"entitlement": "medium"})
     ]
     tcg = ["-M", "s390-ccw-virtio-10.0", "-smp", "1,maxcpus=2"]
-    assert abi.identity(_vm("s390x", tcg, "10.0"), 1) == {"cpu-index": 1, "cpu-address": 1}
+    assert abi.identity(start_vm("s390x", tcg, "10.0"), 1) == {"cpu-index": 1, "cpu-address": 1}
 
 
 def test_s390x_plans_and_models_keep_entitlement_and_dedication() -> None:
@@ -628,10 +689,10 @@ def test_s390x_plans_and_models_keep_entitlement_and_dedication() -> None:
         "host-s390x-cpu,id=c2,drawer-id=0,book-id=0,socket-id=0,core-id=2,"
         "entitlement=high,dedicated=on"
     )
-    assert abi.compare(vm, abi.build_vm(plan, version="10.0")) == []
+    assert abi.compare(vm, start_vm("s390x", plan, "10.0")) == []
     assert abi.compare(vm, abi.load_model(json.loads(json.dumps(abi.save_model(vm))))) == []
     # Without the plugin's props the CPU would come back in its default socket, medium.
-    plain = abi.build_vm([*plan[:-1], "host-s390x-cpu,id=c2,core-id=2"], version="10.0")
+    plain = start_vm("s390x", [*plan[:-1], "host-s390x-cpu,id=c2,core-id=2"], "10.0")
     (change,) = abi.compare(vm, plain)
     assert (change.what, change.old, change.new) == (
         "cpu-identity",

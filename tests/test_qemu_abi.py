@@ -24,7 +24,14 @@ from hypothesis import HealthCheck, given, settings
 import topology
 from tests.conftest import require_qemu
 from tests.qemu_runner import Command, run_qemu
-from tests.test_abi import ABI_TABLE, ON_QEMU_10, UPGRADES, expected_paths, reachable_vms
+from tests.test_abi import (
+    ABI_TABLE,
+    ON_QEMU_10,
+    UPGRADES,
+    expected_paths,
+    reachable_vms,
+    start_vm,
+)
 from topology import abi
 from topology._model_file import replay
 
@@ -143,7 +150,7 @@ def test_each_side_of_the_abi_table_is_what_qemu_starts(
     version: str, arch: str, source: list[str], destination: list[str]
 ) -> None:
     for argv in (source, destination):
-        vm = abi.build_vm(argv, version=version, arch=arch)
+        vm = start_vm(arch, argv, version)
         run = _run(vm, argv, tuple(_identity_commands(vm)))
         replies: list[dict[str, Any]] = list(run.replies)
         views = len(_views(vm))
@@ -158,7 +165,7 @@ def test_each_side_of_the_abi_table_is_what_qemu_starts(
 def test_both_sides_of_an_upgrade_are_what_qemu_starts(
     arch: str, argv: list[str], version: str, machine_type: str | None
 ) -> None:
-    source = abi.build_vm(argv, version="7.2", arch=arch)
+    source = start_vm(arch, argv, "7.2")
     restarted, failures = replay(
         abi.save_model(source),
         strict=False,

@@ -145,5 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         message = str(error).replace("\n", " ")
-        print(f"cputopo: {message}", file=sys.stderr)
+        prefix = "" if message.startswith("cputopo:") else "cputopo: "
+        print(f"{prefix}{message}", file=sys.stderr)
         return 2

@@ -26,7 +26,7 @@ where, so tools need not parse the text.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "BoardError",
@@ -60,11 +60,18 @@ class TopologyError(Exception):
             (``Use -machine help to list supported machines``), or ``None``.
         warnings: what QEMU warned about before it refused (a tuple of
             :class:`QemuWarning`), in the order QEMU prints them.
+        crash_signal: None when QEMU reports the error; otherwise QEMU does not
+            report it but dies with this signal (6: an assertion or abort, 8: a
+            division by zero), and ``message`` says so (or is the last line QEMU
+            prints before it dies).
 
     >>> err = TopologyError("Invalid SMP CPUs 0", what="cpus", value=0)
     >>> str(err), err.what, err.value
     ('Invalid SMP CPUs 0', 'cpus', 0)
     """
+
+    #: The QMP error class QEMU answers with when a monitor command fails this way.
+    qmp_class: ClassVar[str] = "GenericError"
 
     def __init__(
         self,
@@ -74,6 +81,7 @@ class TopologyError(Exception):
         where: str | None = None,
         value: object = None,
         hint: str | None = None,
+        crash_signal: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -81,6 +89,7 @@ class TopologyError(Exception):
         self.where = where
         self.value = value
         self.hint = hint
+        self.crash_signal = crash_signal
         self.warnings: tuple[Any, ...] = ()
 
     def __str__(self) -> str:

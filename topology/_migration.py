@@ -31,12 +31,13 @@ from typing import Final
 from ._errors import TopologyError
 from ._smp_config import parse_smp
 from ._topology import LEVELS
-from ._vm import PlugOrigin, VirtualMachine
+from ._vm import PlugOrigin, SlotState, VirtualMachine
 
 __all__ = [
     "boot_prefix",
     "device_ids",
     "device_props",
+    "from_smp",
     "memory_text",
     "migration_plan",
     "numa_arguments",
@@ -60,12 +61,17 @@ def size_text(size: int) -> str:
     return f"{size}B"
 
 
+def from_smp(state: SlotState) -> bool:
+    """Whether QEMU created this CPU from ``-smp`` (not from a ``-device`` or ``device_add``)."""
+    return state.origin is PlugOrigin.COLD and not state.qom_path.startswith("/machine/peripheral")
+
+
 def boot_prefix(vm: VirtualMachine) -> int:
     """How many slots from slot 0 hold the source's own boot CPUs, unbroken."""
     count = 0
     for slot in vm.slots:
         state = vm.state(slot.index)
-        if state is None or state.origin is not PlugOrigin.COLD:
+        if state is None or not from_smp(state):
             break
         count += 1
     return count
@@ -156,7 +162,7 @@ def device_ids(vm: VirtualMachine) -> dict[int, str | None]:
     for _created, index in later:
         state = vm.state(index)
         assert state is not None
-        if state.origin is PlugOrigin.COLD:
+        if from_smp(state):
             name = f"vcpu{vm.slots[index].first_cpu_index}"
             while name in taken:
                 name += "_"

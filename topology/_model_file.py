@@ -15,16 +15,18 @@ The format (``"format": "cputopo-vm"``, ``"version": 1``)::
       "cpus": [                              # present CPUs, in creation order
         {"slot": 0, "origin": "cold", "qom-path": "/machine/unattached/device[0]",
          "online": true, "unplug-pending": false},
-        {"slot": 3, "origin": "hot", "id": "hp", "driver": "qemu64-x86_64-cpu",
+        {"slot": 3, "origin": "hot", "id": "hp", "driver": "qemu64-x86_64-cpu",  # device_add
          "props": {"socket-id": 0, "core-id": 3, "thread-id": 0},
          "qom-path": "/machine/peripheral/hp", "online": false, "unplug-pending": false}
       ]
     }
 
 :func:`load_model` starts the machine, removes the boot CPUs the file lacks
-(``device_del`` and the guest's eject), plugs the hot ones with their props and
-ids in order, then sets each CPU's online and pending state. The result must
-put every CPU in its slot with its QOM path, or the file is refused.
+(``device_del`` and the guest's eject), plugs the others (entries with a
+``driver``: ``-device`` options when their origin is cold, ``device_add`` when
+hot) with their props and ids in order, then sets each CPU's online and
+pending state. The result must put every CPU in its slot with its QOM path,
+or the file is refused.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from typing import Any, Final
 
 from ._errors import ModelFileError, TopologyError
 from ._machine import machine
-from ._migration import device_props, memory_text, numa_arguments
-from ._vm import GuestPolicy, PlugOrigin, UnplugResult, VirtualMachine
+from ._migration import device_props, from_smp, memory_text, numa_arguments
+from ._vm import GuestPolicy, UnplugResult, VirtualMachine
 
 __all__ = ["FORMAT", "load_model", "save_model"]
 
@@ -68,7 +70,7 @@ def save_model(vm: VirtualMachine) -> dict[str, Any]:
     cpus = []
     for index, state in sorted(vm.snapshot().items(), key=lambda item: item[1].created):
         entry: dict[str, Any] = {"slot": index, "origin": state.origin.value}
-        if state.origin is PlugOrigin.HOT:
+        if not from_smp(state):
             if state.device_id is not None:
                 entry["id"] = state.device_id
             entry["driver"] = vm.slots[index].type
@@ -194,10 +196,10 @@ def replay(
         raise
     vm.board_state.update(board_state)
     failures: list[tuple[int, TopologyError]] = []
-    kept = {entry["slot"] for entry in entries if entry["origin"] == "cold"}
+    kept = {entry["slot"] for entry in entries if "driver" not in entry}
     for slot in vm.present():
         state = vm.state(slot.index)
-        if state is not None and state.origin is PlugOrigin.COLD and slot.index not in kept:
+        if state is not None and from_smp(state) and slot.index not in kept:
             try:
                 if vm.request_unplug(state.qom_path) is UnplugResult.PENDING:
                     vm.complete_unplug(state.qom_path)
@@ -208,13 +210,14 @@ def replay(
                     ) from error
                 failures.append((slot.index, error))
     for entry in entries:
-        if entry["origin"] != "hot":
-            continue
+        if "driver" not in entry:
+            continue  # created by -smp
         anonymous = _ANONYMOUS.fullmatch(entry["qom-path"])
         if anonymous and strict:
             vm._anonymous = int(anonymous.group(1))  # the source's numbering had gaps
         try:
-            slot = vm.plug(entry["driver"], entry["props"], id=entry.get("id"))
+            cold = entry["origin"] == "cold"  # a -device option
+            slot = vm.plug(entry["driver"], entry["props"], id=entry.get("id"), cold=cold)
         except TopologyError as error:
             if strict:
                 raise _bad(f"CPU {entry['qom-path']} cannot be plugged again: {error}") from error
@@ -228,7 +231,7 @@ def replay(
         if state is None:
             if strict:
                 raise _bad(f"no CPU in slot {index} after the replay", "cpus")
-            if entry["origin"] == "cold":
+            if "driver" not in entry:
                 failures.append((index, ModelFileError(f"slot {index} does not exist here")))
             continue
         if strict and state.qom_path != entry["qom-path"]:
@@ -258,7 +261,7 @@ def _cpu_entry(entry: Any, position: int) -> dict[str, Any]:
     for flag in ("online", "unplug-pending"):
         if not isinstance(entry.get(flag, False), bool):
             raise _bad(f"'{where}.{flag}' must be true or false", where)
-    if entry["origin"] == "hot":
+    if entry["origin"] == "hot" or "driver" in entry:
         if not isinstance(entry.get("driver"), str):
             raise _bad(f"'{where}.driver' must be str", where)
         _str_map(entry.get("props", {}), f"{where}.props", (int, str, bool))

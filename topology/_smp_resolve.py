@@ -107,6 +107,7 @@ def _divide(dividend: int, factors: list[int], rules: SmpRules) -> int:
         raise InvalidTopologyError(
             "cputopo: the counts given multiply to 0 modulo 2^32, so QEMU "
             f"{rules.qemu_version} divides by zero while filling in -smp and crashes (SIGFPE)",
+            crash_signal=8,
             what="smp",
             value=factors,
         )

@@ -45,6 +45,8 @@ MAX_MODELLED_CPUS = 16384
 class DeviceNotFound(TopologyError, LookupError):
     """``device_del`` named no device (QMP error class ``DeviceNotFound``)."""
 
+    qmp_class = "DeviceNotFound"
+
 
 class PlugOrigin(enum.Enum):
     """How a CPU came to be in its slot."""
@@ -297,10 +299,18 @@ class VirtualMachine:
     # -- operations ----------------------------------------------------------------
 
     def plug(
-        self, driver: str, props: Mapping[str, object] | None = None, *, id: str | None = None
+        self,
+        driver: str,
+        props: Mapping[str, object] | None = None,
+        *,
+        id: str | None = None,
+        cold: bool = False,
     ) -> CpuSlot:
         """``device_add driver=DRIVER,id=ID,PROPS``: fill the slot the properties select.
 
+        ``cold`` is for a CPU from a ``-device`` option, created before the
+        machine is done: QEMU does not count it as hot-plugged (pseries then
+        waits for the guest to release it on unplug) and the guest finds it online.
         Raises the TopologyError QEMU answers with; the slots are then unchanged
         (only the counter QEMU names anonymous devices with moves on, as in QEMU).
         """
@@ -319,14 +329,19 @@ class VirtualMachine:
         except TopologyError as error:
             refusal = error
         try:
-            return self._plug_checked(driver, id, index, refusal)
+            return self._plug_checked(driver, id, index, refusal, cold)
         except TopologyError:
             self.board_state.clear()
             self.board_state.update(board_before)
             raise
 
     def _plug_checked(
-        self, driver: str, id: str | None, index: int, refusal: TopologyError | None
+        self,
+        driver: str,
+        id: str | None,
+        index: int,
+        refusal: TopologyError | None,
+        cold: bool,
     ) -> CpuSlot:
         # QEMU creates the device and registers its id; the other checks follow.
         if id is not None and id in self._ids:
@@ -350,15 +365,16 @@ class VirtualMachine:
                 f"the {self.topology.max_cpus} it can have",
                 what="driver",
                 value=driver,
+                crash_signal=6,
             )
         qom_path = self._hotplug_qom_path(id)
         self._fill(
             index,
             SlotState(
-                origin=PlugOrigin.HOT,
+                origin=PlugOrigin.COLD if cold else PlugOrigin.HOT,
                 device_id=id,
                 qom_path=qom_path,
-                online=self.guest is GuestPolicy.AUTO_ONLINE,
+                online=cold or self.guest is GuestPolicy.AUTO_ONLINE,
             ),
         )
         if id is None:

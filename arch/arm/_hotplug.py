@@ -106,6 +106,7 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
         "(qdev_unplug: assertion failed: (hotplug_ctrl)); QEMU 10.0 refuses it with "
         f"\"Device '{device}' can not be hotplugged on this machine\"",
         what="id",
+        crash_signal=6,
     )
 
 

@@ -74,6 +74,8 @@ UINT16: Final = (0, 2**16 - 1, "uint16_t")
 class CommandNotFound(TopologyError, LookupError):
     """The QMP command does not exist in this QEMU (QMP error class ``CommandNotFound``)."""
 
+    qmp_class = "CommandNotFound"
+
 
 @attrs.frozen(kw_only=True)
 class CpuPlacement:

@@ -120,6 +120,7 @@ def check_board(
                     what="cpu",
                     value=apic_id,
                     hint="Try x2apic=on in -cpu.",
+                    crash_signal=6,
                 )
                 error.warnings = tuple(found)
                 raise error

@@ -1,0 +1,368 @@
+"""The strategies of ``topology.strategies`` are themselves tested (STYLE.md point 10).
+
+* every drawn example is what it claims: a valid ``-smp`` resolves to the drawn
+  topology, an invalid one is refused with the drawn error and message, a VM
+  spec starts, a hot-plug sequence replays step by step with the drawn outcomes;
+* interesting cases are reachable (SMT, several NUMA nodes, each optional
+  level, holes in the present CPUs, each architecture);
+* the minimal example of each strategy is the smallest topology;
+* bad arguments raise ``InvalidArgument``; ``import topology`` never imports
+  Hypothesis; ``st.from_type`` works through the ``hypothesis`` entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+import topology
+from topology import CpuTopology, SlotProps, SmpConfig, TopologyError, VirtualMachine
+from topology import strategies as ts
+from topology._hypothesis_hook import _hypothesis_setup_hook
+from topology._st_values import clone_vm
+
+ROOT = Path(__file__).resolve().parent.parent
+MiB = 2**20
+_FIND = settings(max_examples=2000, database=None, suppress_health_check=list(HealthCheck))
+# Reachability needs no shrinking, which is where find spends its time.
+_REACH = settings(_FIND, phases=[Phase.generate])
+_SMALL = settings(max_examples=60, deadline=None, database=None)
+
+ONE = CpuTopology(cpus=1, max_cpus=1)
+
+
+# -- every example is what it claims ------------------------------------------------
+
+
+@_SMALL
+@given(ts.smp_strings(valid=None))
+def test_smp_cases_are_what_the_model_says(case: ts.SmpCase) -> None:
+    try:
+        resolved = case.machine.resolve(case.smp)
+    except TopologyError as error:
+        assert not case.valid
+        assert type(error) is case.error_type
+        assert str(error) == case.message
+        return
+    assert case.valid and case.message is None
+    assert resolved == case.topology
+
+
+@_SMALL
+@given(ts.smp_strings(valid=True, max_cpus=6, max_count=3))
+def test_valid_smp_strings_stay_within_the_bounds(case: ts.SmpCase) -> None:
+    assert case.topology is not None
+    assert case.topology.max_cpus <= 6
+    assert all(case.topology.counts()[level] <= 6 for level in topology.LEVELS)
+
+
+@_SMALL
+@given(ts.smp_strings(valid=False))
+def test_invalid_smp_strings_are_refused(case: ts.SmpCase) -> None:
+    assert case.error_type is not None and case.message
+    with pytest.raises(case.error_type) as caught:
+        case.machine.resolve(case.smp)
+    assert str(caught.value) == case.message
+
+
+@_SMALL
+@given(ts.smp_configs(valid=None))
+def test_smp_configs_parse_and_resolve_as_their_text(case: ts.SmpCase) -> None:
+    assert case.config is not None
+    assert case.config == SmpConfig.parse(case.smp, qemu_version=case.machine.qemu_version)
+    try:
+        resolved = case.machine.resolve(case.config)
+    except TopologyError as error:
+        assert str(error) == case.message
+    else:
+        assert resolved == case.topology
+
+
+@_SMALL
+@given(ts.vm_specs())
+def test_vm_specs_start_with_numa_memory_that_adds_up(spec: ts.VmSpec) -> None:
+    vm = spec.start()
+    assert vm.topology == spec.machine.resolve(spec.smp)
+    sizes = dict(spec.memory_backends)
+    if spec.numa:
+        assert vm.numa is not None and len(vm.numa.nodes) == len(spec.numa)
+        assert spec.memory == f"{sum(sizes.values()) // MiB}M"
+        assert vm.memory.ram_size == sum(sizes.values())
+        assert all(size % (256 * MiB) == 0 for size in sizes.values())
+    argv = spec.argv()
+    assert argv[0] == f"qemu-system-{spec.machine.arch.targets[0]}"
+    assert argv[argv.index("-smp") + 1] == spec.smp
+    assert argv[-7:] == [
+        "-S",
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-qmp",
+        "stdio",
+    ]
+    assert argv.count("-numa") == len(spec.numa)
+
+
+@_SMALL
+@given(ts.topologies(arch="aarch64", max_cpus=4))
+def test_topologies_are_resolved(topo: CpuTopology) -> None:
+    assert isinstance(topo, CpuTopology) and topo.max_cpus <= 4
+
+
+@_SMALL
+@given(ts.qemu_command_lines(arch="s390x"))
+def test_command_lines_name_the_binary_and_the_accelerator(argv: list[str]) -> None:
+    assert argv[:2] == ["qemu-system-s390x", "-machine"]
+    assert argv[argv.index("-accel") + 1] == "tcg"
+
+
+_HOTPLUG_VMS = [
+    ("ppc64", "pseries-10.0", "10.0", "2,threads=2,maxcpus=8"),
+    ("x86_64", "pc-q35-9.2", "9.2", "2,sockets=2,cores=2,maxcpus=4"),
+    ("s390x", "s390-ccw-virtio-9.2", "9.2", "1,maxcpus=4"),
+    ("aarch64", "virt-10.0", "10.0", "2,maxcpus=4"),
+]
+
+
+def _start(setup: tuple[str, str, str, str]) -> VirtualMachine:
+    arch, name, version, smp = setup
+    return VirtualMachine.start(topology.machine(arch, name, qemu_version=version), smp)
+
+
+@pytest.mark.parametrize("setup", _HOTPLUG_VMS, ids=lambda setup: setup[1])
+@settings(max_examples=25, deadline=None, database=None)
+@given(data=st.data())
+def test_hotplug_steps_replay_with_their_outcomes(
+    setup: tuple[str, str, str, str], data: st.DataObject
+) -> None:
+    model = _start(setup)
+    model.board_state["x86.acpi-cpu-hotplug-legacy"] = data.draw(st.booleans())
+    before = model.snapshot()
+    steps = data.draw(ts.hotplug_sequences(model))
+    assert model.snapshot() == before, "the user's model is never changed"
+    replay = clone_vm(model)
+    for step in steps:
+        try:
+            step.apply(replay)
+        except TopologyError as error:
+            assert (type(error), str(error)) == (step.error_type, step.message)
+        else:
+            assert step.ok, step
+        assert tuple(replay.present_cpu_indexes()) == step.present
+
+
+@pytest.mark.parametrize("valid", [True, False])
+@settings(max_examples=20, deadline=None, database=None)
+@given(data=st.data())
+def test_hotplug_validity_switch(valid: bool, data: st.DataObject) -> None:
+    steps = data.draw(ts.hotplug_sequences(_start(_HOTPLUG_VMS[0]), valid=valid))
+    assert all(step.ok is valid for step in steps)
+    if not valid:
+        assert all(step.message for step in steps)
+
+
+def test_clone_is_independent() -> None:
+    vm = _start(_HOTPLUG_VMS[0])
+    twin = clone_vm(vm)
+    twin.plug(vm.slots[2].type, {"core-id": 4}, id="a")
+    assert [s.index for s in vm.present()] == [0]
+    assert [s.index for s in twin.present()] == [0, 2]
+
+
+# -- reachability ---------------------------------------------------------------
+
+
+def _found(strategy: st.SearchStrategy[Any], condition: Any) -> Any:
+    return find(strategy, condition, settings=_REACH)
+
+
+def _minimal(strategy: st.SearchStrategy[Any], condition: Any = lambda _: True) -> Any:
+    return find(strategy, condition, settings=_FIND)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "ppc64", "s390x", "aarch64"])
+def test_each_architecture_is_reachable(arch: str) -> None:
+    case = _found(ts.smp_strings(), lambda c: c.machine.arch.targets[0] == arch)
+    assert case.valid
+
+
+@pytest.mark.parametrize(
+    ("level", "arch", "version"),
+    [
+        ("dies", "x86_64", "7.2"),
+        ("modules", "x86_64", "9.1"),
+        ("clusters", "aarch64", "7.2"),
+        ("books", "s390x", "8.2"),
+        ("drawers", "s390x", "10.0"),
+        ("threads", "ppc64", "10.0"),
+        ("threads", "x86_64", "7.2"),
+    ],
+)
+def test_levels_above_one_are_reachable(level: str, arch: str, version: str) -> None:
+    topo = _found(ts.topologies(arch=arch, qemu_version=version), lambda t: getattr(t, level) > 1)
+    assert getattr(topo, level) > 1
+
+
+def test_several_numa_nodes_with_cpu_ranges_are_reachable() -> None:
+    spec = _found(ts.vm_specs(), lambda s: len(s.numa) >= 2 and all("cpus=" in o for o in s.numa))
+    assert spec.start().numa is not None
+
+
+def test_sparse_present_sets_are_reachable() -> None:
+    model = _start(_HOTPLUG_VMS[1])
+
+    def has_a_hole(steps: tuple[ts.HotplugStep, ...]) -> bool:
+        present = steps[-1].present if steps else ()
+        return bool(present) and list(present) != list(range(len(present)))
+
+    steps = _minimal(ts.hotplug_sequences(model, valid=True), has_a_hole)
+    assert len(steps) == 1 and steps[0].operation == "plug"  # one plug past a free slot
+
+
+@pytest.mark.parametrize(
+    ("message", "arch"),
+    [
+        ("product of the hierarchy must match maxcpus", None),
+        ("maxcpus must be equal to or greater than smp", None),
+        ("must be greater than zero", None),
+        ("is unexpected", None),
+        ("expects integer", None),
+        ("not supported by this machine's CPU topology", None),
+        ("Invalid SMP CPUs", None),
+        ("Invalid parameter ''", None),
+        ("threads/core on a pseries machine", "ppc64"),
+        ("exceeds max CPUs supported by machine 'mach-virt'", "aarch64"),
+        ("S390 does not support more than 1 threads.", "s390x"),
+    ],
+)
+def test_each_kind_of_refusal_is_reachable(message: str, arch: str | None) -> None:
+    strategy = ts.smp_strings(arch=arch, valid=False)
+    case = _found(strategy, lambda c: message in str(c.message))
+    assert not case.valid
+
+
+# -- shrinking ------------------------------------------------------------------
+
+
+def test_minimal_examples_are_the_smallest_topology() -> None:
+    case = _minimal(ts.smp_strings())
+    assert (case.smp, case.topology) == ("1", ONE)
+    assert case.machine.arch.targets[0] == "x86_64"  # the first machine
+    assert _minimal(ts.smp_strings(valid=None, arch="ppc64")).valid
+    # The others on one QEMU release, to keep the test fast.
+    q35: dict[str, Any] = {"arch": "x86_64", "qemu_version": "9.2"}
+    assert _minimal(ts.smp_configs(**q35)).config == SmpConfig(cpus=1)
+    assert _minimal(ts.topologies(**q35)) == ONE
+    spec = _minimal(ts.vm_specs(**q35))
+    assert (spec.smp, spec.numa, spec.memory) == ("1", (), None)
+    assert _minimal(ts.virtual_machines(**q35)).topology == ONE
+    assert _minimal(ts.qemu_command_lines(**q35))[4:7] == ["tcg", "-smp", "1"]
+    assert _minimal(ts.hotplug_sequences(_start(_HOTPLUG_VMS[0]))) == ()
+
+
+def test_minimal_invalid_example_is_one_cpu_too_many_for_maxcpus() -> None:
+    case = _minimal(ts.smp_strings(valid=False, arch="s390x"))
+    assert case.message.startswith("Invalid CPU topology: product of the hierarchy")
+    assert case.smp == "cpus=1,sockets=1,cores=1,threads=1,maxcpus=2"
+
+
+# -- arguments --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strategy", "arguments"),
+    [
+        (ts.smp_strings, {"valid": "yes"}),
+        (ts.smp_strings, {"max_cpus": 0}),
+        (ts.smp_strings, {"arch": "x86-64"}),
+        (ts.smp_strings, {"machine_type": "q35"}),
+        (ts.smp_configs, {"arch": "x86_64", "machine_type": "pc-q35-1.0"}),
+        (ts.topologies, {"qemu_version": "6.2"}),
+        (ts.vm_specs, {"max_nodes": 129}),
+        (ts.vm_specs, {"guest": "auto"}),
+        (ts.vm_specs, {"machine": "q35"}),
+        (ts.qemu_command_lines, {"max_count": True}),
+    ],
+)
+def test_bad_arguments_raise_invalid_argument(strategy: Any, arguments: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgument):
+        strategy(**arguments)
+
+
+def test_machine_excludes_the_other_selectors() -> None:
+    q35 = topology.machine("x86_64", "q35", qemu_version="9.2")
+    with pytest.raises(InvalidArgument):
+        ts.smp_strings(machine=q35, arch="x86_64")
+    with pytest.raises(InvalidArgument):
+        ts.hotplug_sequences(q35)  # type: ignore[arg-type]
+
+
+# -- packaging --------------------------------------------------------------------
+
+
+def test_import_topology_does_not_import_hypothesis() -> None:
+    code = (
+        "import sys, topology; topology.machine('x86_64').resolve('2'); "
+        "print('hypothesis' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_the_hypothesis_entry_point_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    hook = project["entry-points"]["hypothesis"]["cputopo"]
+    assert hook == "topology._hypothesis_hook:_hypothesis_setup_hook"
+    assert "hypothesis" in project["optional-dependencies"]
+
+
+@pytest.mark.parametrize("value_type", [CpuTopology, SmpConfig, SlotProps, VirtualMachine])
+def test_the_hook_registers_from_type(value_type: type) -> None:
+    _hypothesis_setup_hook()
+    found = _minimal(st.from_type(value_type))
+    # and the minimal one is the smallest topology's
+    if isinstance(found, CpuTopology):
+        assert found == ONE
+    assert isinstance(found, value_type)
+
+
+@pytest.mark.skipif(
+    os.environ.get("CPUTOPO_VENV_TEST") != "1",
+    reason="builds a venv (5-10 s); CPUTOPO_VENV_TEST=1 runs it",
+)
+def test_from_type_works_after_a_plain_install(tmp_path: Path) -> None:
+    # A real install (not editable: that needs the `editables` package), used
+    # from another directory: Hypothesis finds the hook through the entry point.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip, str(ROOT)], check=True, capture_output=True)
+    code = (
+        "from hypothesis import find, strategies as st; import topology; "
+        f"print(topology.__file__.startswith({str(venv)!r})); "
+        "print(find(st.from_type(topology.CpuTopology), lambda _: True))"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [
+        "True",
+        "CpuTopology(cpus=1, drawers=1, books=1, sockets=1, dies=1, clusters=1, "
+        "modules=1, cores=1, threads=1, max_cpus=1)",
+    ]

@@ -1,0 +1,259 @@
+"""The stand-in: a QEMU command line in, QEMU's answers out, with no process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from topology._errors import HelpRequested, TopologyError
+from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
+from topology._versions import QemuVersion, qemu_version
+from topology._vm import VirtualMachine
+from topology.qemu._argv import read_command_line
+from topology.qemu._devices import as_text_error
+from topology.qemu._qmp_args import check_arguments, device_add_props
+from topology.qemu._start import plan_start, start_vm
+
+__all__ = ["QemuCrashError", "QemuNotRunningError", "QemuSimulator", "QemuStartError"]
+
+
+class QemuStartError(TopologyError):
+    """QEMU would not start (or would print help and exit): what it prints and its status.
+
+    Attributes:
+        stderr: everything QEMU prints on stderr, each line with QEMU's prefix.
+        stdout: what it prints on stdout (the text of ``-smp help``), usually empty.
+        exit_code: its exit status: 1 for a refusal, 0 after help, negative for
+            a signal (-6 abort, -8 SIGFPE) where QEMU crashes.
+        cause: the :class:`topology.TopologyError` behind it.
+    """
+
+    def __init__(
+        self, cause: TopologyError, *, stderr: str, stdout: str = "", exit_code: int
+    ) -> None:
+        super().__init__(cause.message, what=cause.what, where=cause.where, value=cause.value)
+        self.hint = cause.hint
+        self.warnings = cause.warnings
+        self.stderr = stderr
+        self.stdout = stdout
+        self.exit_code = exit_code
+        self.cause = cause
+
+
+class QemuCrashError(TopologyError):
+    """QEMU would die on this command instead of answering it (``crash_signal`` says how)."""
+
+
+class QemuNotRunningError(TopologyError):
+    """The stand-in has quit (after ``quit`` or a crash); it answers nothing more."""
+
+
+def _render(program: str, error: TopologyError) -> list[str]:
+    lines = _render_warnings(program, error.warnings)
+    lines.append(f"{program}: {error.message}")
+    if error.hint is not None:
+        lines.extend(error.hint.split("\n"))
+    return lines
+
+
+def _render_warnings(program: str, warnings: Sequence[Any]) -> list[str]:
+    lines = []
+    for warning in warnings:
+        lines.append(f"{program}: {warning}")
+        if warning.hint is not None:
+            lines.extend(warning.hint.split("\n"))
+    return lines
+
+
+class QemuSimulator:
+    """A QEMU stand-in for CPU topology: start it with a command line, talk QMP to it.
+
+    ``argv`` is a QEMU command line with the binary first; ``version`` the QEMU
+    release to answer as (``"7.2"``, or ``"7.2.22"`` to also set the micro
+    version ``query-version`` reports). A command line QEMU refuses raises
+    :class:`QemuStartError` with QEMU's stderr and exit status.
+
+    QMP works as in QEMU except that commands before ``qmp_capabilities`` are
+    answered too (QEMU refuses them) unless ``strict_negotiation`` is set.
+
+    >>> sim = QemuSimulator(
+    ...     ["qemu-system-x86_64", "-machine", "q35", "-smp", "1,maxcpus=2"], version="7.2"
+    ... )
+    >>> sim.qmp("qmp_capabilities")
+    {'return': {}}
+    >>> [cpu["props"] for cpu in sim.qmp("query-hotpluggable-cpus")["return"]]
+    [{'socket-id': 0, 'core-id': 1, 'thread-id': 0}, {'socket-id': 0, 'core-id': 0, 'thread-id': 0}]
+    >>> sim.qmp("device_add", {"driver": "qemu64-x86_64-cpu", "socket-id": 0, "core-id": 1,
+    ...                        "thread-id": 0, "id": "cpu1"})
+    {'return': {}}
+    >>> sim.qmp("device_del", {"id": "cpu1"})["error"]["desc"]
+    'acpi: device unplug request for not supported device type: qemu64-x86_64-cpu'
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        version: str,
+        package: str = "",
+        strict_negotiation: bool = False,
+    ) -> None:
+        self.argv: tuple[str, ...] = tuple(argv)
+        parts = version.split(".")
+        self.version: QemuVersion = qemu_version(".".join(parts[:2]))
+        self._micro = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+        self._package = package
+        self._strict = strict_negotiation
+        self._negotiated = False
+        self._running = True
+        self._events: list[dict[str, object]] = []
+        line = read_command_line(self.argv)  # not QEMU's to report: the argv is malformed
+        self.program = line.program
+        try:
+            plan = plan_start(line, self.version)
+            self.vm: VirtualMachine = start_vm(line, plan, self.version)
+        except HelpRequested as help_text:
+            raise QemuStartError(
+                help_text, stderr="", stdout=help_text.message, exit_code=0
+            ) from None
+        except TopologyError as error:
+            if error.crash_signal is not None and "cputopo:" in error.message:
+                stderr_lines = _render_warnings(self.program, error.warnings)
+            else:
+                stderr_lines = _render(self.program, error)
+            exit_code = -error.crash_signal if error.crash_signal is not None else 1
+            raise QemuStartError(
+                error, stderr="".join(f"{line}\n" for line in stderr_lines), exit_code=exit_code
+            ) from None
+        self.stderr_lines: tuple[str, ...] = tuple(_render_warnings(self.program, self.vm.warnings))
+        self.exit_code: int | None = None
+
+    @property
+    def stderr(self) -> str:
+        """What QEMU printed on stderr so far (its warnings), each line with its prefix."""
+        return "".join(f"{line}\n" for line in self.stderr_lines)
+
+    @property
+    def running(self) -> bool:
+        """False once ``quit`` was sent or QEMU would have crashed."""
+        return self._running
+
+    def events(self) -> list[dict[str, object]]:
+        """The QMP events sent since the last call, oldest first, without timestamps."""
+        self._events.extend(self.vm.take_events())
+        events, self._events = self._events, []
+        return events
+
+    def qmp(self, command: str, arguments: Mapping[str, object] | None = None) -> dict[str, Any]:
+        """Run one QMP command: QEMU's reply, ``{"return": ...}`` or ``{"error": {...}}``.
+
+        Raises :class:`QemuCrashError` where QEMU would die instead of answering
+        (the stand-in then stops), and :class:`QemuNotRunningError` after that or
+        after ``quit``.
+        """
+        if not self._running:
+            raise QemuNotRunningError("QEMU has exited: no more QMP commands", what=command)
+        arguments = dict(arguments or {})
+        if command == "qmp_capabilities":
+            if self._negotiated:
+                return _error(
+                    "CommandNotFound",
+                    "Capabilities negotiation is already complete, command ignored",
+                )
+            try:
+                check_arguments(arguments, {"enable": (list, False)})
+            except TopologyError as error:
+                return _error(error.qmp_class, error.message)
+            self._negotiated = True
+            return {"return": {}}
+        if self._strict and not self._negotiated:
+            return _error(
+                "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'"
+            )
+        handler = self._handlers().get(command)
+        if handler is None:
+            return _error("CommandNotFound", f"The command {command} has not been found")
+        try:
+            return {"return": handler(arguments)}
+        except TopologyError as error:
+            if error.crash_signal is not None:
+                self._running = False
+                self.exit_code = -error.crash_signal
+                raise QemuCrashError(
+                    error.message, what=command, crash_signal=error.crash_signal
+                ) from None
+            return _error(error.qmp_class, error.message)
+
+    # -- commands ------------------------------------------------------------------
+
+    def _handlers(self) -> dict[str, Callable[[dict[str, object]], object]]:
+        handlers: dict[str, Callable[[dict[str, object]], object]] = {
+            "query-version": self._query_version,
+            "query-hotpluggable-cpus": self._no_arguments(lambda: query_hotpluggable_cpus(self.vm)),
+            "query-cpus-fast": self._no_arguments(lambda: query_cpus_fast(self.vm)),
+            "device_add": self._device_add,
+            "device_del": self._device_del,
+            "quit": self._quit,
+        }
+        extra = getattr(self.vm.machine.arch, "qmp_commands", None)
+        if extra is not None:
+            for name, command in extra(self.version).items():
+                handlers[name] = self._plugin_command(command)
+        return handlers
+
+    def _no_arguments(self, answer: Callable[[], object]) -> Callable[[dict[str, object]], object]:
+        def run(arguments: dict[str, object]) -> object:
+            check_arguments(arguments, {})
+            return answer()
+
+        return run
+
+    def _plugin_command(
+        self, command: Callable[[VirtualMachine, Mapping[str, object]], object]
+    ) -> Callable[[dict[str, object]], object]:
+        def run(arguments: dict[str, object]) -> object:
+            return command(self.vm, arguments)
+
+        return run
+
+    def _query_version(self, arguments: dict[str, object]) -> object:
+        check_arguments(arguments, {})
+        return {
+            "qemu": {
+                "micro": self._micro,
+                "minor": self.version.minor,
+                "major": self.version.major,
+            },
+            "package": self._package,
+        }
+
+    def _device_add(self, arguments: dict[str, object]) -> object:
+        # Up to 9.1 device_add went through QemuOpts (text values); 9.2 takes JSON as is.
+        through_qemu_opts = not self.version.at_least("9.2")
+        driver, device_id, props = device_add_props(arguments, through_qemu_opts=through_qemu_opts)
+        try:
+            self.vm.plug(driver, props, id=device_id)
+        except TopologyError as error:
+            raise as_text_error(error) if through_qemu_opts else error from None
+        return {}
+
+    def _device_del(self, arguments: dict[str, object]) -> object:
+        check_arguments(arguments, {"id": (str, True)})
+        device = arguments["id"]
+        assert isinstance(device, str)
+        self.vm.request_unplug(device)
+        return {}
+
+    def _quit(self, arguments: dict[str, object]) -> object:
+        check_arguments(arguments, {})
+        self._running = False
+        self.exit_code = 0
+        self._events.extend(self.vm.take_events())
+        self._events.append(
+            {"event": "SHUTDOWN", "data": {"guest": False, "reason": "host-qmp-quit"}}
+        )
+        return {}
+
+
+def _error(error_class: str, description: str) -> dict[str, Any]:
+    return {"error": {"class": error_class, "desc": description}}
