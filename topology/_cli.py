@@ -4,6 +4,8 @@
 prints the topology QEMU would build from ``-smp SMP``; ``cputopo slots ...``
 also lists every possible CPU slot (``--json``: as ``query-hotpluggable-cpus``).
 A refusal prints QEMU's message on one line of stderr and exits 2.
+``cputopo validate [--plan FILE] [--json] -- qemu-system-<target> ...`` judges a
+QEMU command line (see :mod:`topology.qemu._validate_cli`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True)
+    from .qemu._validate_cli import add_validate_parser
+
+    add_validate_parser(commands)
     resolve = commands.add_parser(
         "resolve",
         help="resolve a -smp option as QEMU would",
@@ -109,6 +114,10 @@ def _render_slots(vm: VirtualMachine) -> str:
 
 
 def _resolve(args: argparse.Namespace) -> int:
+    if args.command == "validate":
+        from .qemu._validate_cli import run_validate
+
+        return run_validate(args)
     options = {"cpu": args.cpu} if args.cpu else {}
     chosen = machine(args.arch, args.machine, qemu_version=args.qemu_version, **options)
     smp = EXAMPLE_SMP if args.smp is None else args.smp
@@ -141,6 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TopologyError as error:
         if args.debug:
             traceback.print_exc()
-        message = str(error).replace("\n", " ")
+        message = str(error).replace("\n", " ").removeprefix("cputopo: ")
         print(f"cputopo: {message}", file=sys.stderr)
         return 2
