@@ -19,7 +19,7 @@ from topology._cli import main
 from topology.qemu import validate
 from topology.qemu._validate import read_plan
 
-Q35_PLUG = {
+Q35_PLUG: dict[str, object] = {
     "driver": "qemu64-x86_64-cpu",
     "socket-id": 0,
     "core-id": 2,
@@ -53,7 +53,7 @@ def test_verdict_carries_qemus_exit_status_and_stderr(target: str, args: list[st
 
 
 def test_plan_runs_until_the_first_refusal() -> None:
-    plan = [
+    plan: list[tuple[str, dict[str, object]]] = [
         ("device_add", Q35_PLUG),
         ("device_add", Q35_PLUG),  # QEMU: the id is taken
         ("device_del", {"id": "c2"}),

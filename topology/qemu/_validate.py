@@ -186,7 +186,7 @@ def validate(
 
 def _findings(sim: QemuSimulator) -> list[Finding]:
     vm = sim.vm
-    found = []
+    found: list[Finding] = []
     if vm.numa is not None:
         found.extend(Finding(kind="numa-split", message=str(f)) for f in vm.numa.findings)
     if not vm.machine.type.hotpluggable_cpus and vm.topology.max_cpus > vm.topology.cpus:
