@@ -302,6 +302,8 @@ def test_generated_configurations_match_qemu(
         ("s390x", "s390-ccw-virtio-7.2", "4,threads=2"),
         ("aarch64", "virt-7.2", "9"),
         ("aarch64", "virt-6.1", "8,clusters=2"),
+        # clusters * cores wraps to 1 in QEMU's unsigned ints: CPU 1 is in socket 1.
+        ("aarch64", "virt-7.2", "clusters=-1,sockets=1,cores=-1,sockets=2"),
     ],
 )
 def test_known_cases_match_qemu(arch: str, machine_name: str, smp: str) -> None:

@@ -5,6 +5,8 @@ prints the topology QEMU would build from ``-smp SMP``; ``cputopo slots ...``
 also lists every possible CPU slot (``--json``: as ``query-hotpluggable-cpus``).
 ``cputopo diff`` compares two configurations (see :mod:`topology._cli_diff`).
 A refusal prints QEMU's message on one line of stderr and exits 2.
+``cputopo validate [--plan FILE] [--json] -- qemu-system-<target> ...`` judges a
+QEMU command line (see :mod:`topology.qemu._validate_cli`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True)
+    from .qemu._validate_cli import add_validate_parser
+
+    add_validate_parser(commands)
     resolve = commands.add_parser(
         "resolve",
         help="resolve a -smp option as QEMU would",
@@ -112,6 +117,12 @@ def _render_slots(vm: VirtualMachine) -> str:
 
 
 def _resolve(args: argparse.Namespace) -> int:
+    if args.command == "diff":
+        return _cli_diff.run(args)
+    if args.command == "validate":
+        from .qemu._validate_cli import run_validate
+
+        return run_validate(args)
     options = {"cpu": args.cpu} if args.cpu else {}
     chosen = machine(args.arch, args.machine, qemu_version=args.qemu_version, **options)
     smp = EXAMPLE_SMP if args.smp is None else args.smp
@@ -136,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cputopo`` command with ``argv`` (default: ``sys.argv[1:]``); return its status."""
     args = _parser().parse_args(argv)
     try:
-        return _cli_diff.run(args) if args.command == "diff" else _resolve(args)
+        return _resolve(args)
     except BrokenPipeError:
         # The reader went away (cputopo slots | head): not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiets the exit-time flush
@@ -144,7 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TopologyError as error:
         if args.debug:
             traceback.print_exc()
-        message = str(error).replace("\n", " ")
-        prefix = "" if message.startswith("cputopo:") else "cputopo: "
-        print(f"{prefix}{message}", file=sys.stderr)
+        message = str(error).replace("\n", " ").removeprefix("cputopo: ")
+        print(f"cputopo: {message}", file=sys.stderr)
         return 2

@@ -256,6 +256,8 @@ class HotplugStep(_PlainRepr):
     slot index of a plug); then ``present``, the ``cpu_index`` of every present
     vCPU after the step, and ``deleted``, the devices QEMU announces as deleted
     (``DEVICE_DELETED`` events: an id, or a QOM path for devices without one).
+    ``crash_signal`` is set when QEMU would not refuse the step but die on it
+    (see :attr:`topology.TopologyError.crash_signal`).
     """
 
     operation: Operation
@@ -269,6 +271,7 @@ class HotplugStep(_PlainRepr):
     result: UnplugResult | int | None = None
     present: tuple[int, ...] = ()
     deleted: tuple[str, ...] = ()
+    crash_signal: int | None = None
 
     def __repr__(self) -> str:
         fields = [
@@ -309,6 +312,7 @@ class HotplugStep(_PlainRepr):
                 self,
                 error_type=type(error),
                 message=str(error),
+                crash_signal=error.crash_signal,
                 result=None,
                 present=tuple(vm.present_cpu_indexes()),
                 deleted=(),

@@ -56,7 +56,9 @@ class HotplugComparison(RuleBasedStateMachine):
         and fails the test as it is (default: ``Exception``).
 
     The adapter (implement all six): each operation either returns (done) or
-    raises one of ``refusals`` (refused, nothing changed).
+    raises one of ``refusals`` (refused, nothing changed). Operations QEMU
+    would crash on instead of refusing (re-adding a pseries core under TCG)
+    are never sent.
 
     ``system_start(spec)``
         start the tool's VM from ``spec`` (``spec.argv()`` is its QEMU command line).
@@ -124,6 +126,8 @@ class HotplugComparison(RuleBasedStateMachine):
         faulty = data.draw(st.booleans(), label="faulty")
         step = data.draw(candidate_steps(self.model, faulty), label="operation")
         expected = step.expect(self.model)
+        if expected.crash_signal is not None:
+            return  # QEMU would die here (see HotplugStep.crash_signal): not a step to take
         refusal = self._run(step)
         if expected.ok:
             assert refusal is None, (

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
+from topology._cint import UINT32_MASK
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
@@ -63,6 +64,17 @@ def possible_slots(
     device_type = cpu_type(machine_type.cpu_model(options)[0])
     group = group_size(machine_type, topology.max_cpus, options, version)
     threads, cores, clusters = topology.threads, topology.cores, topology.clusters
+    # QEMU's counts are unsigned ints: the products wrap modulo 2^32 (with
+    # clusters = cores = 2^32 - 1, clusters * cores is 1; observed on 7.2 and 10.0).
+    per_socket = clusters * cores * threads & UINT32_MASK
+    per_cluster = cores * threads & UINT32_MASK
+    if 0 in (per_socket, per_cluster):
+        raise BoardError(
+            "cputopo: the counts multiply to 0 modulo 2^32, so QEMU divides by zero "
+            "while listing the possible CPUs and crashes (SIGFPE)",
+            what="smp",
+            crash_signal=8,
+        )
     return [
         CpuSlot(
             index=index,
@@ -71,8 +83,8 @@ def possible_slots(
             arch_id=mp_affinity(index, group),
             first_cpu_index=index,
             props=SlotProps(
-                socket_id=index // (clusters * cores * threads),
-                cluster_id=index // (cores * threads) % clusters,
+                socket_id=index // per_socket,
+                cluster_id=index // per_cluster % clusters,
                 core_id=index // threads % cores,
                 thread_id=index % threads,
             ),

@@ -2,7 +2,8 @@
 
 :class:`QemuSimulator` answers as the QEMU release it is told to be: the
 refusals and warnings QEMU prints when it starts, and the QMP replies and
-events for the commands a management tool sends about CPUs. See
+events for the commands a management tool sends about CPUs; :func:`validate`
+gives a verdict on a command line and a plan of QMP commands. See
 ``docs/testing-without-qemu.md``. :mod:`topology.qemu.live` does the same
 against a running QEMU.
 
@@ -24,13 +25,19 @@ from topology.qemu._simulator import (
     QemuSimulator,
     QemuStartError,
 )
+from topology.qemu._validate import Finding, PlanStep, ValidationReport, read_plan, validate
 
 __all__ = [
+    "Finding",
+    "PlanStep",
     "QemuCrashError",
     "QemuNotRunningError",
     "QemuSimulator",
     "QemuStartError",
     "UnsupportedOptionError",
+    "ValidationReport",
+    "read_plan",
+    "validate",
 ]
 
 for _name in __all__:
