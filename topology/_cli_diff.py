@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._abi import AbiChange, Severity, _show, compare, compatible
-from ._argv import build_vm
+from ._build_vm import build_vm
 from ._errors import ModelFileError
 from ._model_file import load_model
 from ._upgrade import upgrade

@@ -24,7 +24,7 @@ See ``docs/migration.md`` for the rules and the table of what breaks a guest.
 from __future__ import annotations
 
 from ._abi import AbiChange, Severity, compare, compatible, identity
-from ._argv import build_vm
+from ._build_vm import build_vm
 from ._errors import ModelFileError
 from ._migration import migration_plan
 from ._model_file import FORMAT, load_model, save_model
