@@ -13,7 +13,7 @@ instance id. Each difference is an :class:`AbiChange` with a severity:
 
 Slots are matched by index: the index is the CPU's ``cpu_index``, which is
 also the instance id of its migrated state (``cpu_exec_realizefn`` registers
-``vmstate_cpu_common`` under it) and the x86 ACPI processor UID.
+the CPU's vmstate, common and per target, under it) and the x86 ACPI processor UID.
 What the guest knows a CPU by comes from the architecture plugin
 (``cpu_identity``, see :data:`topology._plugins.OPTIONAL_MEMBERS`).
 """
