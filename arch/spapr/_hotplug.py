@@ -23,6 +23,7 @@ from topology._slots import CpuSlot, SlotProps
 from topology._vm import PlugOrigin, UnplugResult, VmView
 
 from ._irq import presenters
+from ._models import resolve_model
 
 __all__ = [
     "boot_qom_path",
@@ -36,8 +37,9 @@ __all__ = [
 ]
 
 
-def core_type(machine_type: MachineType, options: Mapping[str, str]) -> str:
-    model = machine_type.cpu_model(options)[0]
+def core_type(machine_type: MachineType, options: Mapping[str, str], version: QemuVersion) -> str:
+    """The core type ``device_add`` needs: the ``-cpu`` model with its alias resolved."""
+    model = resolve_model(machine_type.cpu_model(options)[0], version)
     return f"{model}-spapr-cpu-core"
 
 
@@ -48,7 +50,7 @@ def possible_slots(
     version: QemuVersion,
 ) -> list[CpuSlot]:
     threads = topology.threads
-    qom_type = core_type(machine_type, options)
+    qom_type = core_type(machine_type, options, version)
     return [
         CpuSlot(
             index=index,
