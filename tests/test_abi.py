@@ -301,6 +301,10 @@ UPGRADES: list[tuple[str, str, list[str], str, str | None, set[tuple[str, Any, A
       ("cpu-type", "power9_v2.0-spapr-cpu-core", "power9_v2.2-spapr-cpu-core")}),
     ("pseries-7.2-pinned-cpu-on-10.0", "ppc64",
      ["-M", "pseries-7.2", "-cpu", "power9_v2.0", "-smp", "2"], "10.0", None, set()),
+    # The alias power9 is power9_v2.0 in QEMU 7.2 and power9_v2.2 in 10.0 (notes §10).
+    ("pseries-7.2-cpu-alias-on-10.0", "ppc64",
+     ["-M", "pseries-7.2", "-cpu", "power9", "-smp", "2"], "10.0", None,
+     {("cpu-type", "power9_v2.0-spapr-cpu-core", "power9_v2.2-spapr-cpu-core")}),
     ("pseries-to-newest-type", "ppc64", ["-M", "pseries-7.2", "-smp", "2"], "10.0", "pseries-10.0",
      {("machine-type", "pseries-7.2", "pseries-10.0"),
       ("cpu-model", "power9_v2.0", "power10_v2.0"),
