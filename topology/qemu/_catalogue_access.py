@@ -28,15 +28,25 @@ def has_machine_property(target: str, machine_name: str, name: str, version: Qem
 
 
 def is_accelerator(target: str, name: str, version: QemuVersion) -> bool:
-    """Whether ``-accel name`` names an accelerator of that QEMU binary."""
+    """Whether ``-accel name`` names an accelerator of that QEMU binary.
+
+    KVM always counts: the stand-in answers as QEMU on a host of the target's
+    own architecture, where KVM is built in (the captured lists come from an
+    x86 host, whose qemu-system-s390x has no KVM).
+    """
     known = _catalogue.accelerators(target, str(version))
-    if known is None:
+    if name == "kvm" or known is None:
         return name in ("tcg", "kvm")
     return name in known
 
 
-def is_cpu_model(target: str, model: str, version: QemuVersion) -> bool:
-    """Whether ``-cpu model`` names a CPU model (or alias) of that QEMU binary."""
+def is_cpu_model(target: str, model: str, version: QemuVersion, accel: str) -> bool:
+    """Whether ``-cpu model`` names a CPU model (or alias) of that QEMU binary.
+
+    ``host`` exists wherever KVM does (see :func:`is_accelerator`).
+    """
+    if model == "host" and accel == "kvm":
+        return True
     if _catalogue.cpu_models(target, str(version)) is None:
         return True
     return _catalogue.resolve_cpu_model(target, str(version), model) is not None

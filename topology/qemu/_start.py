@@ -186,7 +186,7 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
     # QEMU does not know, it would have stopped before the machine's properties).
     if plan.cpu is not None:
         model = plan.cpu.split(",", 1)[0]
-        if not catalogue.is_cpu_model(target, model, version):
+        if not catalogue.is_cpu_model(target, model, version, options["accel"]):
             raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
     # Step 5: memory backends, -m, -numa and the board.
     sizes = check_created(list(plan.backends))
