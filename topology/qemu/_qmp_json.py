@@ -468,7 +468,7 @@ def _string(token: bytes) -> str:
 def qmp_json(value: object) -> str:
     """``value`` as QEMU's JSON writer prints it (one line, QDict member order).
 
-    >>> qmp_json({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0},
+    >>> qmp_json({"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
     ...   "package": ""}, "capabilities": ["oob"]}})
     '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, \
 "capabilities": ["oob"]}}'
@@ -476,9 +476,8 @@ def qmp_json(value: object) -> str:
     '["\\\\u00E9", 0.5, null, true, "\\\\n"]'
     """
     if isinstance(value, dict):
-        # QEMU's dicts are hash tables; a member put later comes first within a bucket,
-        # and the Python dict's order stands for the order QEMU put them in.
-        keys = qdict_order([str(key) for key in value])
+        # QEMU's dicts are hash tables; a member put later comes first within a bucket.
+        keys = qdict_order(_put_order([str(key) for key in value]))
         members = ", ".join(f"{_quoted(key)}: {qmp_json(value[key])}" for key in keys)
         return "{" + members + "}"
     if isinstance(value, list | tuple):
@@ -494,6 +493,20 @@ def qmp_json(value: object) -> str:
     if isinstance(value, float):
         return format(value, ".17g")
     raise TypeError(f"QMP has no JSON for {type(value).__name__}")
+
+
+#: QAPI structs whose members share a QDict bucket, in the order QEMU puts them
+#: (the schema's): VersionTriple's ``micro`` and ``minor`` collide.
+_SCHEMA_ORDERS: Final = (("major", "minor", "micro"),)
+
+
+def _put_order(keys: list[str]) -> list[str]:
+    """The order QEMU put ``keys`` in: the dict's own, except for known schema orders."""
+    for schema in _SCHEMA_ORDERS:
+        if set(schema) <= set(keys):
+            rest = [key for key in keys if key not in schema]
+            return [*schema, *rest]
+    return keys
 
 
 _WRITER_ESCAPES: Final = {
