@@ -304,7 +304,10 @@ def test_transcript_equals_real_qemus(target: str, version: str) -> None:
 def _without_host_threads(replies: tuple[dict[str, object], ...]) -> list[object]:
     """The replies with query-cpus-fast's host thread ids, which differ run to run, blanked."""
     text = json.dumps(replies)
-    return json.loads(re.sub(r'"thread-id": \d+, "props"', '"thread-id": 0, "props"', text))
+    blanked: list[object] = json.loads(
+        re.sub(r'"thread-id": \d+, "props"', '"thread-id": 0, "props"', text)
+    )
+    return blanked
 
 
 def _compare_stderr(target: str, ours: object, real: object) -> None:
