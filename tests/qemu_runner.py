@@ -245,8 +245,13 @@ def run_qemu(
     commands: Sequence[Command] = (),
     timeout: float = 30.0,
     version: str = "7.2",
+    program: Sequence[str] | None = None,
 ) -> QemuRun:
     """Start QEMU ``version`` for ``arch`` with ``args``, run ``commands`` over QMP, quit.
+
+    ``program``, when given, is run instead of QEMU (the start of its command
+    line, e.g. the stand-in ``python3 -m topology qemu-system-x86_64``), so that
+    both can be driven exactly alike.
 
     Each command is ``(name, arguments or None)`` and is sent only after the
     previous reply arrived.  If QEMU refuses to start, the result has no
@@ -258,7 +263,8 @@ def run_qemu(
     line, ``chroot ROOT`` included for QEMU 10.0.  Raises FileNotFoundError
     when QEMU ``version`` cannot be run here (see :func:`qemu_available`).
     """
-    argv = (*qemu_command(arch, version), *BASE_ARGS, *args)
+    start = tuple(program) if program is not None else qemu_command(arch, version)
+    argv = (*start, *BASE_ARGS, *args)
     deadline = time.monotonic() + timeout
     replies: list[dict[str, object]] = []
     # stderr goes to a file so that a chatty QEMU can never block on a full

@@ -7,6 +7,9 @@ also lists every possible CPU slot (``--json``: as ``query-hotpluggable-cpus``).
 A refusal prints QEMU's message on one line of stderr and exits 2.
 ``cputopo validate [--plan FILE] [--json] -- qemu-system-<target> ...`` judges a
 QEMU command line (see :mod:`topology.qemu._validate_cli`).
+``cputopo qemu-system-<target> [--qemu-version V] OPTIONS -qmp stdio`` runs the
+QEMU stand-in as a process that speaks QMP on stdin/stdout (see
+:mod:`topology.qemu._stdio`).
 """
 
 from __future__ import annotations
@@ -145,7 +148,14 @@ def _resolve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cputopo`` command with ``argv`` (default: ``sys.argv[1:]``); return its status."""
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    if argv is None and os.path.basename(sys.argv[0]).startswith("qemu-system-"):
+        words = sys.argv[:]  # run through a link named like QEMU's binary
+    if words and os.path.basename(words[0]).startswith("qemu-system-"):
+        from .qemu._stdio import main as stand_in  # only this command needs it
+
+        return stand_in(words)
+    args = _parser().parse_args(words)
     try:
         return _resolve(args)
     except BrokenPipeError:
