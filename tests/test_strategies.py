@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -346,7 +347,14 @@ def test_from_type_works_after_a_plain_install(tmp_path: Path) -> None:
     # A real install (not editable: that needs the `editables` package), used
     # from another directory: Hypothesis finds the hook through the entry point.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # The new venv sees this environment's packages (Hypothesis, attrs, networkx,
+    # hatchling), whether that is the system's or a venv's (CI runs in one),
+    # behind its own: a path entry, so this environment's .pth files (an
+    # editable cputopo) are not read.
+    purelib = sysconfig.get_paths()["purelib"]
+    (site_packages,) = (venv / "lib").glob("python*/site-packages")
+    (site_packages / "outer-environment.pth").write_text(purelib + "\n")
     pip = [str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-build-isolation"]
     subprocess.run([*pip, str(ROOT)], check=True, capture_output=True)
     code = (
