@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _hotplug, _identity, _irq, _kvm
+from . import _caps, _hotplug, _identity, _irq, _kvm
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
@@ -213,6 +213,9 @@ class SpaprPlugin:
                 what="slots",
                 value=memory.slots,
             )
+        if tcg:
+            # spapr_caps_apply, after the CPU count checks (observed on 7.2 and 10.0).
+            warnings += _caps.check_caps(machine_type, options, version)
         return warnings
 
     def check_machine_options(

@@ -9,7 +9,7 @@ from topology._errors import HelpRequested, TopologyError
 from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
 from topology._versions import QemuVersion, qemu_version
 from topology._vm import VirtualMachine
-from topology.qemu._argv import read_command_line
+from topology.qemu._argv import UnsupportedOptionError, program_name, read_command_line
 from topology.qemu._devices import as_text_error
 from topology.qemu._qmp_args import check_arguments, device_add_props
 from topology.qemu._start import plan_start, start_vm
@@ -107,11 +107,13 @@ class QemuSimulator:
         self._negotiated = False
         self._running = True
         self._events: list[dict[str, object]] = []
-        line = read_command_line(self.argv)  # not QEMU's to report: the argv is malformed
-        self.program = line.program
+        self.program = program_name(self.argv)
         try:
+            line = read_command_line(self.argv)
             plan = plan_start(line, self.version)
             self.vm: VirtualMachine = start_vm(line, plan, self.version)
+        except UnsupportedOptionError:
+            raise  # not QEMU's answer: the stand-in does not model that option
         except HelpRequested as help_text:
             raise QemuStartError(
                 help_text, stderr="", stdout=help_text.message, exit_code=0
