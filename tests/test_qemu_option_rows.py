@@ -31,7 +31,7 @@ def _starts_kvm(args: tuple[str, ...]) -> bool:
     accels = [args[i + 1] for i, word in enumerate(args[:-1]) if word == "-accel"]
     if accels:
         return accels[0] == "kvm"
-    return "-enable-kvm" in args or ("-machine", "accel=kvm") == args[:2]
+    return "-enable-kvm" in args or args[:2] == ("-machine", "accel=kvm")
 
 
 def _is_help(row: dict[str, Any]) -> bool:

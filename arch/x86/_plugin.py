@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _board, _hotplug
+from . import _acpi, _board, _hotplug
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
@@ -160,6 +160,8 @@ class X86Plugin:
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
     unplug_rejected = staticmethod(_hotplug.unplug_rejected)
+    # qom-set of the ACPI CPU hot-plug switch, query-acpi-ospm-status: see ._acpi.
+    qmp_commands = staticmethod(_acpi.qmp_commands)
 
 
 PLUGIN: Final = X86Plugin()

@@ -12,7 +12,7 @@ from typing import Final
 from topology._versions import QemuVersion
 from topology.qemu import _catalogue
 
-__all__ = ["has_machine_property", "is_accelerator", "is_cpu_model"]
+__all__ = ["cpu_model_name", "has_machine_property", "is_accelerator", "is_cpu_model"]
 
 #: Accelerator options ``-machine`` still takes for old command lines (moved to
 #: the accelerator, so they are not machine properties).
@@ -40,3 +40,10 @@ def is_cpu_model(target: str, model: str, version: QemuVersion) -> bool:
     if _catalogue.cpu_models(target, str(version)) is None:
         return True
     return _catalogue.resolve_cpu_model(target, str(version), model) is not None
+
+
+def cpu_model_name(target: str, model: str, version: QemuVersion) -> str:
+    """The model ``-cpu model`` instantiates (ppc64 aliases followed), or ``model`` itself."""
+    if _catalogue.cpu_models(target, str(version)) is None:
+        return model
+    return _catalogue.resolve_cpu_model(target, str(version), model) or model

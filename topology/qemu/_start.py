@@ -168,7 +168,10 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
     options = dict(board)
     options["accel"] = accel or "tcg"
     if plan.cpu is not None:
-        options["cpu"] = plan.cpu
+        # The model QEMU instantiates: ppc64 aliases name another class
+        # (POWER7 is power7_v2.3), which the CPU device type shows.
+        model, *features = plan.cpu.split(",")
+        options["cpu"] = ",".join([catalogue.cpu_model_name(target, model, version), *features])
     chosen = machine(target, type_name, qemu_version=version, **_as_kwargs(options))
     # Step 3: the machine's properties, in QDict order; smp is one of them.
     topology_warnings: tuple[QemuWarning, ...] = ()
