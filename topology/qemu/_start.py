@@ -5,11 +5,11 @@ with two faults on one command line:
 
 1. the first pass over the options, in command-line order: syntax of
    ``-machine``, ``-smp`` and ``-numa``, all of ``-m``, the schema of ``-object``,
-   duplicate ``-device`` ids;
+   duplicate ``-object`` and ``-device`` ids;
 2. ``-accel`` together with ``-machine accel=``; the machine type;
 3. the machine's properties (``smp`` among them), in QDict order;
-4. the accelerator; the ``-cpu`` model;
-5. the memory backends are created; ``-m``, ``-numa`` and the board
+4. the accelerator; the memory backends are created; the ``-cpu`` model;
+5. ``-m``, ``-numa`` and the board
    (:meth:`topology.VirtualMachine.start`);
 6. ``-device`` CPUs, in command-line order.
 """
@@ -90,7 +90,17 @@ def plan_start(line: CommandLine, version: QemuVersion) -> StartPlan:
             numa.append(text)
             numa_command_line(numa, qemu_version=version)
         elif option.name == "object":
-            backends.append(read_object(text, spelled=option.spelled, version=version))
+            backend = read_object(text, spelled=option.spelled, version=version)
+            if any(earlier.id == backend.id for earlier in backends):
+                # Found while reading the command line (observed on 7.2 and 10.0:
+                # before -machine, -smp and -cpu errors that come later).
+                raise OptionSyntaxError(
+                    f"Duplicate ID '{backend.id}' for object",
+                    option=option.spelled,
+                    text=text,
+                    what="id",
+                )
+            backends.append(backend)
         elif option.name == "accel":
             name = text.split(",", 1)[0]
             where = f"{option.spelled} {text}" if value is not None else option.spelled
@@ -185,14 +195,16 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
                 where=chosen.name,
             )
     del topology_warnings  # VirtualMachine.start reports them again, in place
+    # The memory backends are created next: a zero size is refused before an
+    # unknown -cpu model (observed on 7.2 and 10.0).
+    sizes = check_created(list(plan.backends))
     # Step 4: the CPU model (the accelerator was chosen above: with one that
     # QEMU does not know, it would have stopped before the machine's properties).
     if plan.cpu is not None:
         model = plan.cpu.split(",", 1)[0]
         if not catalogue.is_cpu_model(target, model, version):
             raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
-    # Step 5: memory backends, -m, -numa and the board.
-    sizes = check_created(list(plan.backends))
+    # Step 5: -m, -numa and the board.
     vm = VirtualMachine.start(
         chosen,
         plan.smp,
