@@ -194,16 +194,18 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
                 what=name,
                 where=chosen.name,
             )
-    del topology_warnings  # VirtualMachine.start reports them again, in place
-    # The memory backends are created next: a zero size is refused before an
-    # unknown -cpu model (observed on 7.2 and 10.0).
-    sizes = check_created(list(plan.backends))
-    # Step 4: the CPU model (the accelerator was chosen above: with one that
-    # QEMU does not know, it would have stopped before the machine's properties).
-    if plan.cpu is not None:
-        model = plan.cpu.split(",", 1)[0]
-        if not catalogue.is_cpu_model(target, model, version):
-            raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
+    # The memory backends are created next (a zero size is refused before an
+    # unknown -cpu model), then the -cpu model is looked up; QEMU has printed
+    # the machine's warnings (deprecation, -smp) by then (observed on 7.2 and 10.0).
+    try:
+        sizes = check_created(list(plan.backends))
+        if plan.cpu is not None:
+            model = plan.cpu.split(",", 1)[0]
+            if not catalogue.is_cpu_model(target, model, version):
+                raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
+    except TopologyError as error:
+        error.warnings = (*topology_warnings, *error.warnings)
+        raise
     # Step 5: -m, -numa and the board.
     vm = VirtualMachine.start(
         chosen,
