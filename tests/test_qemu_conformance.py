@@ -24,9 +24,10 @@ signal. QEMU 7.2's pseries heap corruption after a core unplug strikes at
 random; such examples are dropped (nothing to compare).
 
 ``CPUTOPO_CONFORMANCE_EXAMPLES`` sets the examples per target and release
-(default 15: the file takes well under a minute on two cores); run it larger
-with ``-m conformance`` and the ``conformance`` Hypothesis profile
-(``CPUTOPO_HYPOTHESIS_PROFILE=conformance``, see ``tests/conftest.py``).
+(default 40, 320 examples in all: the file takes well under a minute on two
+cores). Run it larger on demand: ``CPUTOPO_HYPOTHESIS_PROFILE=conformance
+python3 -m pytest -m conformance`` (1000 per target and release, see
+``tests/conftest.py``), or set ``CPUTOPO_CONFORMANCE_EXAMPLES``.
 
 A second test runs every captured row of ``tests/qemu_tables/option_cases.py``
 through the stand-in; it needs no QEMU.
@@ -55,7 +56,18 @@ from topology.qemu import (
 
 pytestmark = [pytest.mark.qemu, pytest.mark.conformance]
 
-EXAMPLES: Final = int(os.environ.get("CPUTOPO_CONFORMANCE_EXAMPLES", "15"))
+
+def _examples() -> int:
+    """Examples per target and release: the env var, else the conformance profile, else 15."""
+    given = os.environ.get("CPUTOPO_CONFORMANCE_EXAMPLES")
+    if given:
+        return int(given)
+    if os.environ.get("CPUTOPO_HYPOTHESIS_PROFILE") == "conformance":
+        return settings.get_profile("conformance").max_examples
+    return 40
+
+
+EXAMPLES: Final = _examples()
 TARGETS: Final = ("x86_64", "ppc64", "s390x", "aarch64")
 VERSIONS: Final = ("7.2", "10.0")
 

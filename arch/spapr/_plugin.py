@@ -213,10 +213,16 @@ class SpaprPlugin:
                 what="slots",
                 value=memory.slots,
             )
-        if tcg:
-            # spapr_caps_apply, after the CPU count checks (observed on 7.2 and 10.0).
-            warnings += _caps.check_caps(machine_type, options, version)
         return warnings
+
+    def check_reset(
+        self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
+    ) -> list[QemuWarning]:
+        """The capabilities under TCG: ``spapr_caps_apply`` runs at the first machine
+        reset, after the ``-device`` CPUs (observed on 7.2 and 10.0). See ``._caps``."""
+        if options.get("accel", "tcg") != "tcg":
+            return []
+        return _caps.check_caps(machine_type, options, version)
 
     def check_machine_options(
         self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion

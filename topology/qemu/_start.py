@@ -11,7 +11,8 @@ with two faults on one command line:
 4. the accelerator; the memory backends are created; the ``-cpu`` model;
 5. ``-m``, ``-numa`` and the board
    (:meth:`topology.VirtualMachine.start`);
-6. ``-device`` CPUs, in command-line order.
+6. ``-device`` CPUs, in command-line order;
+7. the first machine reset: the board's ``check_reset`` (pseries capabilities).
 """
 
 from __future__ import annotations
@@ -221,6 +222,15 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
         except TopologyError as error:
             error.warnings = (*vm.warnings, *error.warnings)
             raise cli_error(error, device) from None
+    # The board's checks at the first machine reset (a plugin's check_reset).
+    check_reset = getattr(chosen.arch, "check_reset", None)
+    if check_reset is not None:
+        try:
+            found = check_reset(chosen.type, chosen.options, version)
+        except TopologyError as error:
+            error.warnings = (*vm.warnings, *error.warnings)
+            raise
+        vm.warnings = (*vm.warnings, *found)
     return vm
 
 
