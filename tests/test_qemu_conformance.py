@@ -63,7 +63,7 @@ def _examples() -> int:
     if given:
         return int(given)
     if os.environ.get("CPUTOPO_HYPOTHESIS_PROFILE") == "conformance":
-        return settings.get_profile("conformance").max_examples
+        return int(settings.get_profile("conformance").max_examples)
     return 40
 
 
