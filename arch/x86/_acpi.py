@@ -12,7 +12,8 @@ CPUs and several machine versions: q35's ``ICH9-LPC`` is
 ``/machine/unattached/device[cpus + 1]`` (it stays with ``acpi=off``);
 i440fx's ``PIIX4_PM`` is ``/machine/unattached/device[cpus + 17]`` on 7.2 and
 ``/machine/unattached/device[cpus + 2]/pm`` (a child of the PIIX3 south
-bridge) on 10.0; ``acpi=off`` removes it. The PIIX south bridge was
+bridge) on 10.0; ``acpi=off`` removes it. With one boot CPU of a model without
+an APIC (``base``, ``486``) each is one lower. The PIIX south bridge was
 consolidated in QEMU 8.2 (``hw/isa/piix.c``), taken here as where the path moved.
 
 ``query-acpi-ospm-status`` (``hw/acpi/cpu.c`` acpi_cpu_ospm_status): ``[]``
@@ -36,12 +37,20 @@ from ._hotplug import ACPI_LEGACY
 __all__ = ["acpi_device", "qmp_commands"]
 
 _SWITCH: Final = "cpu-hotplug-legacy"
+#: CPU models without the APIC feature (observed: the ACPI device moves down by
+#: one with -cpu base or 486 and one boot CPU, on 7.2 and 10.0).
+_NO_APIC: Final = frozenset({"486", "base"})
 
 
 def acpi_device(vm: VmView) -> tuple[str, str] | None:
     """The QOM path and type of the VM's ACPI device with the CPU hot-plug switch."""
     name = vm.machine.name
     cpus = vm.topology.cpus
+    model = vm.machine.type.cpu_model(vm.machine.options)[0]
+    if cpus == 1 and (model in _NO_APIC or model.startswith("486-")):
+        # One object fewer before it: the one a boot CPU with an APIC brings
+        # (x86_cpu_apic_create: a model with the APIC feature, or SMP).
+        cpus = 0
     if name.startswith("pc-q35-"):
         return f"/machine/unattached/device[{cpus + 1}]", "ICH9-LPC"
     if name.startswith("pc-i440fx-") and vm.machine.options.get("acpi") != "off":
