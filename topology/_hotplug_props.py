@@ -36,11 +36,19 @@ def read_int_prop(
 
 
 def reject_unknown_props(props: Mapping[str, object], known: set[str], qom_type: str) -> None:
-    """QEMU sets properties before any check, so an unknown one is reported first."""
-    for name in props:
+    """QEMU sets properties before any check: an unknown one, or a known (integer)
+    one given a value of another type, is reported first, in QDict order
+    (observed on 7.2 and 10.0: ``node-id`` of the wrong type before an unknown
+    ``cluster-id``)."""
+    for name in qdict_order(list(props)):
         if name not in known:
             raise ParameterError(
                 f"Property '{qom_type}.{name}' not found", what=name, where=qom_type
+            )
+        value = props[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterError(
+                f"Invalid parameter type for '{name}', expected: integer", what=name, value=value
             )
 
 

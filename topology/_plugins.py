@@ -167,6 +167,9 @@ class ArchPlugin(Protocol):
 #: ``boot_qom_path_in(machine, slot, position) -> str``
 #:     ``boot_qom_path`` for boards where ``-machine`` options move the path (pseries:
 #:     the XIVE controller is created before the cores); asked first when present.
+#: ``check_reset(machine_type, options, version) -> list[QemuWarning]``
+#:     the board's checks at the first machine reset, after every ``-device`` was
+#:     created (pseries capabilities under TCG); raise :class:`BoardError` to refuse.
 OPTIONAL_MEMBERS: Final = (
     "qmp_commands",
     "deleted_devices",
@@ -175,6 +178,7 @@ OPTIONAL_MEMBERS: Final = (
     "boot_qom_path_in",
     "cpu_identity",
     "plug_props",
+    "check_reset",
 )
 
 

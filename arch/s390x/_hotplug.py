@@ -18,6 +18,7 @@ from topology import (
     QemuVersion,
 )
 from topology._hotplug_props import INT32, qdict_order, read_int_prop
+from topology._releases import release_key
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
@@ -77,6 +78,7 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
             f"'{driver}' is not a valid device model name", what="driver", value=driver
         )
     read = read_props(props, driver, vm.machine.qemu_version)
+    _check_same_model(vm, driver)
     core_id = read.get("core-id", 0)
     assert isinstance(core_id, int)
     last = len(vm.slots) - 1
@@ -97,6 +99,23 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
     if has_topology(vm.machine):
         plug_placement(vm, core_id, read)
     return core_id
+
+
+def _check_same_model(vm: VmView, driver: str) -> None:
+    """Every CPU must have the boot CPUs' model (``s390_realize_cpu_model``).
+
+    Under TCG ``qemu`` and ``max`` are the same model on s390-ccw-virtio-7.2
+    and newer, different ones on 7.1 and older (the ``qemu`` model is frozen
+    per machine version); any other named model differs. Checked after the
+    properties are set, before the core-id checks (observed on 7.2 and 10.0).
+    """
+    machine = vm.machine
+    boot = machine.type.cpu_model(machine.options)[0]
+    added = driver.removesuffix("-s390x-cpu")
+    release = machine.type.name.removeprefix("s390-ccw-virtio-")
+    same_family = {"qemu", "max"} if release_key(release) >= (7, 2) else set()
+    if added != boot and not {added, boot} <= same_family:
+        raise BoardError("Mixed CPU models are not supported on s390x.", what="driver")
 
 
 def read_props(props: Mapping[str, object], driver: str, version: QemuVersion) -> dict[str, object]:

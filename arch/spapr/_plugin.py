@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _hotplug, _identity, _irq, _kvm
+from . import _caps, _hotplug, _identity, _irq, _kvm
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
@@ -214,6 +214,15 @@ class SpaprPlugin:
                 value=memory.slots,
             )
         return warnings
+
+    def check_reset(
+        self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
+    ) -> list[QemuWarning]:
+        """The capabilities under TCG: ``spapr_caps_apply`` runs at the first machine
+        reset, after the ``-device`` CPUs (observed on 7.2 and 10.0). See ``._caps``."""
+        if options.get("accel", "tcg") != "tcg":
+            return []
+        return _caps.check_caps(machine_type, options, version)
 
     def check_machine_options(
         self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion

@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _board, _hotplug, _identity
+from . import _acpi, _board, _hotplug, _identity
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
@@ -162,6 +162,8 @@ class X86Plugin:
     unplug_rejected = staticmethod(_hotplug.unplug_rejected)
     # What the guest knows each CPU by (for topology.abi): see ._identity.
     cpu_identity = staticmethod(_identity.cpu_identity)
+    # qom-set of the ACPI CPU hot-plug switch, query-acpi-ospm-status: see ._acpi.
+    qmp_commands = staticmethod(_acpi.qmp_commands)
 
 
 PLUGIN: Final = X86Plugin()

@@ -17,7 +17,7 @@ import attrs
 
 from topology._errors import OptionSyntaxError, TopologyError
 
-__all__ = ["CommandLine", "Option", "UnsupportedOptionError", "read_command_line"]
+__all__ = ["CommandLine", "Option", "UnsupportedOptionError", "program_name", "read_command_line"]
 
 
 class UnsupportedOptionError(TopologyError, ValueError):
@@ -153,6 +153,15 @@ class CommandLine:
         ]
 
 
+def program_name(argv: Sequence[str]) -> str:
+    """The name QEMU prefixes its messages with: the base name of ``argv[0]``."""
+    if not argv:
+        raise UnsupportedOptionError(
+            "the command line is empty: it must start with qemu-system-<target>"
+        )
+    return os.path.basename(argv[0])
+
+
 def read_command_line(argv: Sequence[str]) -> CommandLine:
     """QEMU's first pass over ``argv``: which options there are, and their arguments.
 
@@ -169,11 +178,13 @@ def read_command_line(argv: Sequence[str]) -> CommandLine:
     topology.OptionSyntaxError: -smp: requires an argument
     """
     if not argv:
-        raise TopologyError("the command line is empty: it must start with qemu-system-<target>")
+        raise UnsupportedOptionError(
+            "the command line is empty: it must start with qemu-system-<target>"
+        )
     binary = argv[0]
     program = os.path.basename(binary)
     if not program.startswith("qemu-system-") or program == "qemu-system-":
-        raise TopologyError(
+        raise UnsupportedOptionError(
             f"'{binary}' is not a QEMU system emulator (qemu-system-<target>)",
             what="argv[0]",
             value=binary,
@@ -201,6 +212,10 @@ def read_command_line(argv: Sequence[str]) -> CommandLine:
             raise UnsupportedOptionError(
                 f"cputopo: the stand-in does not model QEMU's {word} option", what=word
             )
+        if name in ("cpu", "accel") and value is not None and _asks_help(value):
+            raise UnsupportedOptionError(
+                f"cputopo: {word} {value}: help texts are not modelled", what="help"
+            )
         if name in _MODELLED:
             if name == "M":
                 name = "machine"
@@ -209,6 +224,11 @@ def read_command_line(argv: Sequence[str]) -> CommandLine:
             options.append(Option(name=name, value=value, spelled=word, position=position))
         position += 2 if takes else 1
     return CommandLine(binary=binary, target=target, options=tuple(options))
+
+
+def _asks_help(value: str) -> bool:
+    # QEMU lists the CPU models or accelerators for "help" or "?" (is_help_option).
+    return value.split(",", 1)[0] in ("help", "?")
 
 
 def _option_error(word: str, reason: str) -> OptionSyntaxError:

@@ -2,8 +2,8 @@
 
 QEMU reads ``-object`` with keyval (``qom-type`` implied) and checks the
 members against the object type's schema while it reads the command line:
-unknown members, missing ``id``/``size``, a bad identifier or size. A size of
-zero and a duplicate id are refused when the object is created, later
+unknown members, missing ``id``/``size``, a bad identifier or size, a duplicate id. A size of
+zero is refused when the object is created, later
 (observed on QEMU 7.2 and 10.0; the stand-in reports them at that point too).
 """
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from topology._errors import HelpRequested, TopologyError
+from topology._errors import HelpRequested, ParameterError, TopologyError
 from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
 from topology._versions import QemuVersion, qemu_version
-from topology._vm import VirtualMachine
-from topology.qemu._argv import read_command_line
+from topology._vm import DeviceNotFound, VirtualMachine
+from topology.qemu._argv import UnsupportedOptionError, program_name, read_command_line
 from topology.qemu._devices import as_text_error
 from topology.qemu._qmp_args import check_arguments, device_add_props
 from topology.qemu._start import plan_start, start_vm
@@ -107,11 +107,13 @@ class QemuSimulator:
         self._negotiated = False
         self._running = True
         self._events: list[dict[str, object]] = []
-        line = read_command_line(self.argv)  # not QEMU's to report: the argv is malformed
-        self.program = line.program
+        self.program = program_name(self.argv)
         try:
+            line = read_command_line(self.argv)
             plan = plan_start(line, self.version)
             self.vm: VirtualMachine = start_vm(line, plan, self.version)
+        except UnsupportedOptionError:
+            raise  # not QEMU's answer: the stand-in does not model that option
         except HelpRequested as help_text:
             raise QemuStartError(
                 help_text, stderr="", stdout=help_text.message, exit_code=0
@@ -175,6 +177,8 @@ class QemuSimulator:
             return _error("CommandNotFound", f"The command {command} has not been found")
         try:
             return {"return": handler(arguments)}
+        except UnsupportedOptionError:
+            raise  # not QEMU's answer: the stand-in does not model it
         except TopologyError as error:
             if error.crash_signal is not None:
                 self._running = False
@@ -195,11 +199,54 @@ class QemuSimulator:
             "device_del": self._device_del,
             "quit": self._quit,
         }
-        extra = getattr(self.vm.machine.arch, "qmp_commands", None)
-        if extra is not None:
-            for name, command in extra(self.version).items():
-                handlers[name] = self._plugin_command(command)
+        for name, command in self._plugin_commands().items():
+            handlers[name] = self._plugin_command(command)
+        # Generic parts first; they ask the plugin for the objects it owns.
+        handlers["qom-set"] = self._qom_set
+        handlers["query-acpi-ospm-status"] = self._query_acpi_ospm_status
         return handlers
+
+    def _plugin_commands(
+        self,
+    ) -> Mapping[str, Callable[[VirtualMachine, Mapping[str, object]], object]]:
+        extra = getattr(self.vm.machine.arch, "qmp_commands", None)
+        return {} if extra is None else extra(self.version)
+
+    def _qom_set(self, arguments: dict[str, object]) -> object:
+        """``qom-set``: the plugin answers for its own objects (the x86 ACPI switch).
+
+        Generic part: the arguments (``path``, ``property``, ``value``), a CPU's
+        path (its type has no such property the stand-in models), a path that
+        names nothing (``DeviceNotFound``). Paths of other QEMU objects
+        (``/machine/unattached/device[N]`` that is no CPU) are not modelled.
+        """
+        check_arguments(
+            arguments, {"path": (str, True), "property": (str, True), "value": (None, True)}
+        )
+        plugin = self._plugin_commands().get("qom-set")
+        if plugin is not None:
+            answer = plugin(self.vm, arguments)
+            if answer is not NotImplemented:
+                return answer
+        path, prop = arguments["path"], arguments["property"]
+        for index, state in self.vm.snapshot().items():
+            if path in (state.qom_path, state.device_id):
+                driver = self.vm.slots[index].type
+                raise ParameterError(f"Property '{driver}.{prop}' not found", what="property")
+        assert isinstance(path, str)
+        if path.startswith("/machine/unattached/") or not path.startswith("/"):
+            raise UnsupportedOptionError(
+                f"cputopo: qom-set {path}: the stand-in models no such object", what=path
+            )
+        raise DeviceNotFound(f"Device '{path}' not found", what="path")
+
+    def _query_acpi_ospm_status(self, arguments: dict[str, object]) -> object:
+        """``query-acpi-ospm-status``: the plugin's ACPI device, or none (QEMU's error)."""
+        plugin = self._plugin_commands().get("query-acpi-ospm-status")
+        if plugin is not None:
+            return plugin(self.vm, arguments)
+        check_arguments(arguments, {})
+        raise TopologyError("command is not supported, missing ACPI device", what="acpi")
 
     def _no_arguments(self, answer: Callable[[], object]) -> Callable[[dict[str, object]], object]:
         def run(arguments: dict[str, object]) -> object:

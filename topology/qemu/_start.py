@@ -5,13 +5,14 @@ with two faults on one command line:
 
 1. the first pass over the options, in command-line order: syntax of
    ``-machine``, ``-smp`` and ``-numa``, all of ``-m``, the schema of ``-object``,
-   duplicate ``-device`` ids;
+   duplicate ``-object`` and ``-device`` ids;
 2. ``-accel`` together with ``-machine accel=``; the machine type;
 3. the machine's properties (``smp`` among them), in QDict order;
-4. the accelerator; the ``-cpu`` model;
-5. the memory backends are created; ``-m``, ``-numa`` and the board
+4. the accelerator; the memory backends are created; the ``-cpu`` model;
+5. ``-m``, ``-numa`` and the board
    (:meth:`topology.VirtualMachine.start`);
-6. ``-device`` CPUs, in command-line order.
+6. ``-device`` CPUs, in command-line order;
+7. the first machine reset: the board's ``check_reset`` (pseries capabilities).
 """
 
 from __future__ import annotations
@@ -90,7 +91,17 @@ def plan_start(line: CommandLine, version: QemuVersion) -> StartPlan:
             numa.append(text)
             numa_command_line(numa, qemu_version=version)
         elif option.name == "object":
-            backends.append(read_object(text, spelled=option.spelled, version=version))
+            backend = read_object(text, spelled=option.spelled, version=version)
+            if any(earlier.id == backend.id for earlier in backends):
+                # Found while reading the command line (observed on 7.2 and 10.0:
+                # before -machine, -smp and -cpu errors that come later).
+                raise OptionSyntaxError(
+                    f"Duplicate ID '{backend.id}' for object",
+                    option=option.spelled,
+                    text=text,
+                    what="id",
+                )
+            backends.append(backend)
         elif option.name == "accel":
             name = text.split(",", 1)[0]
             where = f"{option.spelled} {text}" if value is not None else option.spelled
@@ -168,6 +179,9 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
     options = dict(board)
     options["accel"] = accel or "tcg"
     if plan.cpu is not None:
+        # As given: the plugin resolves aliases for its release (-cpu power9 is
+        # power9_v2.0 in 7.2, power9_v2.2 in 10.0), and topology.abi.upgrade
+        # needs the alias to replay the command line under another release.
         options["cpu"] = plan.cpu
     chosen = machine(target, type_name, qemu_version=version, **_as_kwargs(options))
     # Step 3: the machine's properties, in QDict order; smp is one of them.
@@ -181,15 +195,19 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
                 what=name,
                 where=chosen.name,
             )
-    del topology_warnings  # VirtualMachine.start reports them again, in place
-    # Step 4: the CPU model (the accelerator was chosen above: with one that
-    # QEMU does not know, it would have stopped before the machine's properties).
-    if plan.cpu is not None:
-        model = plan.cpu.split(",", 1)[0]
-        if not catalogue.is_cpu_model(target, model, version, options["accel"]):
-            raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
-    # Step 5: memory backends, -m, -numa and the board.
-    sizes = check_created(list(plan.backends))
+    # The memory backends are created next (a zero size is refused before an
+    # unknown -cpu model), then the -cpu model is looked up; QEMU has printed
+    # the machine's warnings (deprecation, -smp) by then (observed on 7.2 and 10.0).
+    try:
+        sizes = check_created(list(plan.backends))
+        if plan.cpu is not None:
+            model = plan.cpu.split(",", 1)[0]
+            if not catalogue.is_cpu_model(target, model, version, options["accel"]):
+                raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
+    except TopologyError as error:
+        error.warnings = (*topology_warnings, *error.warnings)
+        raise
+    # Step 5: -m, -numa and the board.
     vm = VirtualMachine.start(
         chosen,
         plan.smp,
@@ -204,6 +222,15 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
         except TopologyError as error:
             error.warnings = (*vm.warnings, *error.warnings)
             raise cli_error(error, device) from None
+    # The board's checks at the first machine reset (a plugin's check_reset).
+    check_reset = getattr(chosen.arch, "check_reset", None)
+    if check_reset is not None:
+        try:
+            found = check_reset(chosen.type, chosen.options, version)
+        except TopologyError as error:
+            error.warnings = (*vm.warnings, *error.warnings)
+            raise
+        vm.warnings = (*vm.warnings, *found)
     return vm
 
 

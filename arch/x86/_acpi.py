@@ -1,0 +1,119 @@
+"""The PC's ACPI CPU hot-plug switch and its QMP commands (``qom-set``, ``query-acpi-ospm-status``).
+
+A PC starts with the legacy ACPI CPU hot-plug interface; the guest's firmware
+switches it to the modern one by setting the ACPI device's
+``cpu-hotplug-legacy`` property to false, which a management tool can do over
+QMP too. Setting it back to true is not supported: QEMU asserts
+(``ich9_pm_set_cpu_hotplug_legacy`` / ``piix4_set_cpu_hotplug_legacy``:
+``Assertion `!value' failed``) and dies with SIGABRT.
+
+Where the ACPI device is, observed on QEMU 7.2.22 and 10.0.13 with 1 to 4 boot
+CPUs and several machine versions: q35's ``ICH9-LPC`` is
+``/machine/unattached/device[cpus + 1]`` (it stays with ``acpi=off``);
+i440fx's ``PIIX4_PM`` is ``/machine/unattached/device[cpus + 17]`` on 7.2 and
+``/machine/unattached/device[cpus + 2]/pm`` (a child of the PIIX3 south
+bridge) on 10.0; ``acpi=off`` removes it. With one boot CPU of a model without
+an APIC (``base``, ``486``) each is one lower. The PIIX south bridge was
+consolidated in QEMU 8.2 (``hw/isa/piix.c``), taken here as where the path moved.
+
+``query-acpi-ospm-status`` (``hw/acpi/cpu.c`` acpi_cpu_ospm_status): ``[]``
+in legacy mode; in modern mode one entry per possible CPU slot, ``source`` and
+``status`` 0 while the guest reported nothing, ``device`` only for a CPU
+plugged with an id. Machines without an ACPI device (isapc, i440fx with
+``acpi=off``) answer ``command is not supported, missing ACPI device``;
+microvm's GED device answers ``[]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from topology import ParameterError, QemuVersion, TopologyError
+from topology._vm import VmView
+
+from ._hotplug import ACPI_LEGACY
+
+__all__ = ["acpi_device", "qmp_commands"]
+
+_SWITCH: Final = "cpu-hotplug-legacy"
+#: CPU models without the APIC feature (observed: the ACPI device moves down by
+#: one with -cpu base or 486 and one boot CPU, on 7.2 and 10.0).
+_NO_APIC: Final = frozenset({"486", "base"})
+
+
+def acpi_device(vm: VmView) -> tuple[str, str] | None:
+    """The QOM path and type of the VM's ACPI device with the CPU hot-plug switch."""
+    name = vm.machine.name
+    cpus = vm.topology.cpus
+    model = vm.machine.type.cpu_model(vm.machine.options)[0]
+    if cpus == 1 and (model in _NO_APIC or model.startswith("486-")):
+        # One object fewer before it: the one a boot CPU with an APIC brings
+        # (x86_cpu_apic_create: a model with the APIC feature, or SMP).
+        cpus = 0
+    if name.startswith("pc-q35-"):
+        return f"/machine/unattached/device[{cpus + 1}]", "ICH9-LPC"
+    if name.startswith("pc-i440fx-") and vm.machine.options.get("acpi") != "off":
+        if vm.machine.qemu_version.at_least("8.2"):
+            return f"/machine/unattached/device[{cpus + 2}]/pm", "PIIX4_PM"
+        return f"/machine/unattached/device[{cpus + 17}]", "PIIX4_PM"
+    return None
+
+
+def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
+    """``qom-set`` of the ACPI device; NotImplemented for any other path.
+
+    The arguments were checked by the caller (path and property are strings).
+    """
+    device = acpi_device(vm)
+    if device is None or arguments["path"] != device[0]:
+        return NotImplemented
+    prop = arguments["property"]
+    if prop != _SWITCH:
+        raise ParameterError(f"Property '{device[1]}.{prop}' not found", what="property")
+    value = arguments["value"]
+    if not isinstance(value, bool):
+        raise ParameterError(
+            f"Invalid parameter type for '{_SWITCH}', expected: boolean", what="value"
+        )
+    if value:
+        function = "ich9_pm" if device[1] == "ICH9-LPC" else "piix4"
+        raise TopologyError(
+            f"{function}_set_cpu_hotplug_legacy: Assertion `!value' failed.",
+            what=_SWITCH,
+            crash_signal=6,
+        )
+    vm.board_state[ACPI_LEGACY] = False
+    return {}
+
+
+def query_acpi_ospm_status(vm: VmView, arguments: Mapping[str, object]) -> object:
+    """``query-acpi-ospm-status``: each possible CPU slot once the interface is modern."""
+    for name in arguments:
+        raise ParameterError(f"Parameter '{name}' is unexpected", what=name)
+    name = vm.machine.name
+    if name == "isapc" or (name.startswith("pc-i440fx-") and acpi_device(vm) is None):
+        raise TopologyError("command is not supported, missing ACPI device", what="acpi")
+    if vm.board_state.get(ACPI_LEGACY, True) or acpi_device(vm) is None:
+        return []
+    entries: list[dict[str, object]] = []
+    for index in range(len(vm.slots)):
+        state = vm.state(index)
+        entry: dict[str, object] = {}
+        if state is not None and state.device_id is not None:
+            entry["device"] = state.device_id
+        entry |= {"source": 0, "status": 0, "slot": str(index), "slot-type": "CPU"}
+        entries.append(entry)
+    return entries
+
+
+def qmp_commands(
+    version: QemuVersion,
+) -> Mapping[str, Callable[[VmView, Mapping[str, object]], object]]:
+    """The x86 plugin's answers to ``qom-set`` (its ACPI device) and ``query-acpi-ospm-status``.
+
+    >>> from topology import qemu_version
+    >>> sorted(qmp_commands(qemu_version("7.2")))
+    ['qom-set', 'query-acpi-ospm-status']
+    """
+    return {"qom-set": qom_set, "query-acpi-ospm-status": query_acpi_ospm_status}
