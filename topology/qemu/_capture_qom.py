@@ -16,9 +16,11 @@ asked for ``qom-list /machine`` (what the running machine has) and
 the options are applied to).  Every name either lists that ``-machine TYPE,help``
 does not is then tried as ``-machine TYPE,NAME=<garbage>``: QEMU's first complaint
 says whether it reached the property (a refused value), found it read-only
-(``Property 'TYPE-machine.NAME' is not writable``) or did not find it.  Child
-properties that appear only in the running machine are not tried: the board
-adds them after the options are applied, and a child has no setter.
+(``Property 'TYPE-machine.NAME' is not writable``) or did not find it.  The
+running machine's names are tried too: a fresh object does not have all that
+exists when the options are applied (QEMU 10.0's ``peripheral`` container is
+not writable, not absent).  Numbered children (``dr-connector[536870912]``)
+are not tried: the board adds them at init.
 
 Types that refuse to start as they are get one retry with what QEMU asks for
 (``Try appending -machine cap-htm=off``: pseries 2.8 to 2.11 under TCG; ``no
@@ -167,23 +169,28 @@ def capture_instance_properties(
     else:
         none = _run(
             [*qemu, "-machine", "none"],
-            [("qom-list-properties", {"typename": f"{type_name}-machine"})],
+            [
+                ("qom-list-properties", {"typename": f"{type_name}-machine"}),
+                ("qom-list", {"path": "/machine"}),
+            ],
         )
         fresh = _names(none.replies[0])
         if fresh is not None:
             sources.append("qom-list-properties under -machine none")
         elif live is not None:
             sources.append("no qom-list-properties (it aborts QEMU)")
+        if live is None and fresh is not None:
+            # What every machine has when the options are applied (the
+            # containers), as a machine that does start shows it.
+            live = _names(none.replies[1])
+            sources.append("qom-list /machine of -machine none")
     method = f"{note}; {', '.join(sources)}; each name tried with -machine"
     if live is None and fresh is None:
         raise RuntimeError(f"{type_name}: no property list: {method}")
     if not class_names <= set(fresh or live or ()):
         raise ValueError(f"{type_name}: class properties missing from QOM: {method}")
-    candidates = dict(live or {})
-    if fresh is not None:
-        # Children the board adds at init cannot be reached (see the docstring).
-        candidates = {n: t for n, t in candidates.items() if not t.startswith("child<")}
-        candidates.update(fresh)
+    candidates = {**(live or {}), **(fresh or {})}
+    candidates = {n: t for n, t in candidates.items() if "[" not in n}
     settable: dict[str, str] = {}
     read_only: list[str] = []
     for name in sorted(set(candidates) - class_names - {"type"}):

@@ -256,12 +256,13 @@ def machine_read_only_properties(
     """Names ``-machine machine_type,NAME=...`` finds but cannot set (aliases accepted).
 
     QEMU refuses them with ``Property 'TYPE-machine.NAME' is not writable``
-    rather than ``not found``: in 7.2 the ``peripheral`` containers, on
-    pseries ``vfio-no-msix-emulation``.  None when the target is not
-    captured or the machine type is unknown.
+    rather than ``not found``: the containers ``peripheral``,
+    ``peripheral-anon`` and ``unattached``, and on pseries
+    ``vfio-no-msix-emulation``.  None when the target is not captured or the
+    machine type is unknown.
 
-    >>> sorted(machine_read_only_properties("ppc64", "pseries", "10.0"))
-    ['vfio-no-msix-emulation']
+    >>> sorted(machine_read_only_properties("ppc64", "pseries", "10.0"))[-1]
+    'vfio-no-msix-emulation'
     """
     data = _data(target, version)
     if data is None or data.machine_by_name.get(machine_type) is None:
