@@ -36,7 +36,7 @@ import json
 import re
 import subprocess
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Literal
 
 import attrs
 
@@ -46,8 +46,8 @@ _BASE_ARGS: Final = (
     *("-accel", "tcg", "-S", "-nodefaults", "-no-user-config"),
     *("-display", "none", "-qmp", "stdio"),
 )
-# A value no property accepts as it is: a typed property refuses it, a string
-# property takes it (and the machine then starts or fails for another reason).
+# A value typed properties refuse at once; a string property takes it (and the
+# machine then starts, or fails for another reason).
 _GARBAGE: Final = "cputopo-probe"
 _REFUSAL: Final = re.compile(r"Property '([^']*)' (not found|is not writable)")
 _HINT: Final = re.compile(r"Try appending -machine (\S+)")
@@ -113,7 +113,9 @@ def _first_error(stderr: str) -> str:
     return re.sub(r"^qemu-system-\w+: ", "", lines[0]) if lines else ""
 
 
-def probe(qemu: Sequence[str], machine_option: str, extra: Sequence[str], name: str) -> str:
+def _probe(
+    qemu: Sequence[str], machine_option: str, extra: Sequence[str], name: str
+) -> Literal["set", "read-only", "absent"]:
     """What ``-machine machine_option,name=<garbage>`` meets: ``set``, ``read-only`` or ``absent``.
 
     ``machine_option`` is the machine type with any options it needs to start.
@@ -194,7 +196,7 @@ def capture_instance_properties(
     settable: dict[str, str] = {}
     read_only: list[str] = []
     for name in sorted(set(candidates) - class_names - {"type"}):
-        outcome = probe(qemu, option, extra, name)
+        outcome = _probe(qemu, option, extra, name)
         if outcome == "set":
             settable[name] = candidates[name]
         elif outcome == "read-only":
