@@ -8,13 +8,18 @@ data with the QEMU binaries installed now, so that it cannot go stale
 silently: whole help texts where one run gives them all (``-machine help``,
 ``-cpu help``, ``-accel help``), a Hypothesis sample of machine types for
 ``-machine TYPE,help`` (``CPUTOPO_QEMU_EXAMPLES``, default 40, sets its size
-per target and release), the CPU class QEMU instantiates for sample aliases,
-and every row of ``tests/qemu_tables/option_cases.py``.
+per target and release), a sample of the ``-machine`` properties QEMU adds
+per instance (listed ones are reached, others are not found), the CPU class
+QEMU instantiates for sample aliases, the stand-in's table of instance
+property cases, and every row of ``tests/qemu_tables/option_cases.py``.
 """
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import os
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -28,7 +33,7 @@ from tests.conftest import require_qemu
 from tests.qemu_runner import qemu_command, run_qemu
 from tests.qemu_tables import capture_option_cases
 from tests.qemu_tables.option_cases import ROWS
-from topology.qemu import _capture
+from topology.qemu import QemuSimulator, QemuStartError, _capture
 from topology.qemu import _catalogue as catalogue
 
 EXAMPLES = int(os.environ.get("CPUTOPO_QEMU_EXAMPLES", "40"))
@@ -203,6 +208,168 @@ def test_option_table_covers_both_releases() -> None:
         assert row["exit_code"] == 0 or any(line.startswith(prefix) for line in row["stderr"])
 
 
+# --- properties -machine takes that -machine TYPE,help does not list ------------
+
+# Each row was seen on real QEMU (-machine TYPE,NAME=<garbage> does not answer
+# "not found"; python3 -m topology.qemu._capture, 7.2.22 and 10.0.13).
+INSTANCE_CASES = [
+    # (target, release, machine type or alias, name, QOM type text)
+    ("ppc64", "7.2", "pseries-7.2", "vsmt", "uint32"),
+    ("ppc64", "7.2", "pseries-2.11", "max-cpu-compat", "string"),
+    ("ppc64", "10.0", "pseries", "ic-mode", "string"),
+    ("ppc64", "10.0", "pseries-10.0", "resize-hpt", "string"),
+    ("x86_64", "7.2", "q35", "nvdimm", "bool"),
+    ("x86_64", "7.2", "microvm", "hmat", "bool"),
+    ("x86_64", "10.0", "pc-i440fx-10.0", "pflash0", "str"),
+    ("x86_64", "10.0", "pc-q35-10.0", "cxl", "bool"),
+    ("aarch64", "7.2", "virt-7.2", "pflash1", "str"),
+    ("aarch64", "10.0", "virt", "nvdimm-persistence", "string"),
+]
+# Names qom-list /machine shows that -machine TYPE,NAME=x does not reach (QEMU
+# says "not found": the board adds them after the options are applied), and
+# names it finds but cannot set ("is not writable").  Seen on 7.2.22 and 10.0.13.
+UNREACHED_CASES = [
+    ("x86_64", "7.2", "pc-q35-7.2", "rtc-time"),
+    ("x86_64", "10.0", "q35", "acpi-device"),
+    ("ppc64", "7.2", "pseries-7.2", "rtc-time"),
+    ("s390x", "10.0", "s390-ccw-virtio-10.0", "s390-skeys"),
+]
+READ_ONLY_CASES = [
+    ("s390x", "7.2", "s390-ccw-virtio-7.2", "peripheral"),
+    ("s390x", "10.0", "s390-ccw-virtio-10.0", "unattached"),
+    ("ppc64", "10.0", "pseries-10.0", "vfio-no-msix-emulation"),
+]
+
+
+def _raw(target: str, version: str) -> dict[str, Any]:
+    resource = importlib.resources.files("topology") / "qemu" / "data" / f"{target}-{version}.json"
+    data: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize(("target", "version", "machine", "name", "type_"), INSTANCE_CASES)
+def test_instance_properties_are_machine_properties(
+    target: str, version: str, machine: str, name: str, type_: str
+) -> None:
+    properties = catalogue.machine_properties(target, machine, version)
+    assert properties is not None and properties[name] == type_
+    # ... and -machine TYPE,help still shows only the class's.
+    assert f"  {name}=" not in (catalogue.machine_property_help(target, machine, version) or "")
+
+
+@pytest.mark.parametrize(("target", "version", "machine", "name"), UNREACHED_CASES)
+def test_unreached_qom_names_are_not_machine_properties(
+    target: str, version: str, machine: str, name: str
+) -> None:
+    assert name not in (catalogue.machine_properties(target, machine, version) or {"": ""})
+    assert name not in (catalogue.machine_read_only_properties(target, machine, version) or {""})
+
+
+@pytest.mark.parametrize(("target", "version", "machine", "name"), READ_ONLY_CASES)
+def test_read_only_names(target: str, version: str, machine: str, name: str) -> None:
+    assert name in (catalogue.machine_read_only_properties(target, machine, version) or ())
+    assert name not in (catalogue.machine_properties(target, machine, version) or {"": ""})
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_ids)
+def test_instance_property_data_is_consistent(pair: tuple[str, str]) -> None:
+    target, version = pair
+    raw = _raw(target, version)
+    machines = catalogue.machine_types(target, version)
+    assert machines is not None
+    # Every type's list was obtained once, in one recorded way.
+    recorded = [name for names in raw["machine_instance_capture"].values() for name in names]
+    assert sorted(recorded) == sorted(m.name for m in machines)
+    for entry in machines:
+        properties = catalogue.machine_properties(target, entry.name, version)
+        read_only = catalogue.machine_read_only_properties(target, entry.name, version)
+        help_text = catalogue.machine_property_help(target, entry.name, version)
+        assert properties is not None and read_only is not None and help_text is not None
+        class_rows = _capture.parse_properties(help_text, f"{entry.name}-machine")
+        assert {str(row[0]) for row in class_rows} <= set(properties)
+        assert not read_only & set(properties)
+        # -machine type= picks the type; children have no setter.
+        assert "type" not in properties and "type" not in read_only
+        assert not [t for t in properties.values() if t.startswith("child<")]
+
+
+# The stand-in with instance properties: QEMU 7.2.22 and 10.0.13 start with
+# each command line (test_stand_in_instance_table_matches_qemu re-checks).
+# s390x machines have no instance properties of their own in either release.
+STAND_IN_STARTS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("ppc64", "7.2", ("-machine", "pseries-7.2,vsmt=8", "-smp", "2")),
+    ("ppc64", "7.2", ("-machine", "pseries-7.2,resize-hpt=disabled,host-serial=none")),
+    ("ppc64", "10.0", ("-machine", "pseries-10.0,vsmt=8", "-smp", "2")),
+    ("ppc64", "10.0", ("-machine", "pseries-10.0,ic-mode=xics,modern-hotplug-events=off")),
+    ("x86_64", "7.2", ("-machine", "pc-q35-7.2,nvdimm=on,hmat=on")),
+    ("x86_64", "7.2", ("-machine", "microvm,hmat=off")),
+    ("x86_64", "10.0", ("-machine", "pc-i440fx-10.0,nvdimm=on")),
+    ("x86_64", "10.0", ("-machine", "microvm,hmat=off")),
+    ("aarch64", "7.2", ("-machine", "virt-7.2,nvdimm=on")),
+    ("aarch64", "7.2", ("-machine", "virt-7.2,hmat=off,nvdimm-persistence=cpu")),
+    ("aarch64", "10.0", ("-machine", "virt-10.0,nvdimm=on,hmat=off")),
+]
+# ... and QEMU's one line on stderr (exit status 1) for names it does not reach.
+STAND_IN_REFUSALS: list[tuple[str, str, tuple[str, ...], str]] = [
+    (
+        "s390x",
+        "7.2",
+        ("-machine", "s390-ccw-virtio-7.2,peripheral=x"),
+        "Property 's390-ccw-virtio-7.2-machine.peripheral' is not writable",
+    ),
+    (
+        "s390x",
+        "10.0",
+        ("-machine", "s390-ccw-virtio-10.0,peripheral=x"),
+        "Property 's390-ccw-virtio-10.0-machine.peripheral' is not writable",
+    ),
+    (
+        "ppc64",
+        "10.0",
+        ("-machine", "pseries-10.0,vfio-no-msix-emulation=on"),
+        "Property 'pseries-10.0-machine.vfio-no-msix-emulation' is not writable",
+    ),
+    (
+        "ppc64",
+        "7.2",
+        ("-machine", "pseries-7.2,rtc-time=x"),
+        "Property 'pseries-7.2-machine.rtc-time' not found",
+    ),
+    (
+        "x86_64",
+        "7.2",
+        ("-machine", "pc-q35-7.2,rtc-time=x"),
+        "Property 'pc-q35-7.2-machine.rtc-time' not found",
+    ),
+    (
+        "x86_64",
+        "10.0",
+        ("-machine", "q35,acpi-device=x"),
+        "Property 'pc-q35-10.0-machine.acpi-device' not found",
+    ),
+]
+
+
+def _row_id(row: tuple[Any, ...]) -> str:
+    return f"{row[0]}-{row[1]}-{'_'.join(row[2])}"
+
+
+@pytest.mark.parametrize("row", STAND_IN_STARTS, ids=_row_id)
+def test_stand_in_starts_with_instance_properties(row: tuple[str, str, tuple[str, ...]]) -> None:
+    target, version, args = row
+    sim = QemuSimulator([f"qemu-system-{target}", *args], version=version)
+    assert sim.program == f"qemu-system-{target}"
+
+
+@pytest.mark.parametrize("row", STAND_IN_REFUSALS, ids=_row_id)
+def test_stand_in_refuses_unreached_names(row: tuple[str, str, tuple[str, ...], str]) -> None:
+    target, version, args, message = row
+    with pytest.raises(QemuStartError) as refused:
+        QemuSimulator([f"qemu-system-{target}", *args], version=version)
+    assert refused.value.exit_code == 1
+    assert refused.value.stderr.splitlines() == [f"qemu-system-{target}: {message}"]
+
+
 # --- the data against the QEMU installed now -----------------------------------
 
 
@@ -308,3 +475,110 @@ def test_option_table_matches_qemu(row: dict[str, Any]) -> None:
     keys = [k for k in row if k != "greeted" or row["exit_code"] == 0]
     assert {k: now.get(k) for k in keys} == {k: row[k] for k in keys}
     assert set(now) == set(row)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("row", [*STAND_IN_STARTS, *STAND_IN_REFUSALS], ids=_row_id)
+def test_stand_in_instance_table_matches_qemu(row: tuple[Any, ...]) -> None:
+    target, version, args = row[:3]
+    require_qemu(target, version)
+    run = run_qemu(target, list(args), version=version, timeout=30)
+    errors = [line for line in run.stderr_lines if ": warning: " not in line]
+    if len(row) == 3:
+        assert (run.exit_code, run.greeted, errors) == (0, True, [])
+    else:
+        assert (run.exit_code, errors) == (1, [f"qemu-system-{target}: {row[3]}"])
+
+
+_GARBAGE = "cputopo-garbage"
+# What -machine takes besides properties (system/vl.c, the legacy accelerator
+# options and the type selector), and the help request.
+_NOT_PROPERTIES = frozenset({"accel", "kernel-irqchip", "kvm-shadow-mem", "type", "help"})
+
+
+def _machine_args(target: str, version: str, machine: str, option: str) -> list[str]:
+    """-machine machine,option plus what the capture needed to start that type."""
+    extra: list[str] = []
+    for method, names in _raw(target, version)["machine_instance_capture"].items():
+        if machine not in names:
+            continue
+        hint = re.match(r"started with -machine TYPE,(\S+?);", method)
+        if hint is not None:
+            option = f"{hint[1]},{option}"
+        if method.startswith("started with -audio none;"):
+            extra = ["-audio", "none"]
+    return ["-machine", f"{machine},{option}", *extra]
+
+
+def _refusal(target: str, version: str, machine: str, option: str) -> str | None:
+    """How QEMU refuses a machine property of ``machine``: "not found", "is not writable", None."""
+    run = run_qemu(
+        target, _machine_args(target, version, machine, option), version=version, timeout=30
+    )
+    pattern = re.compile(
+        rf"Property '{re.escape(machine)}-machine\.[^']*' (not found|is not writable)"
+    )
+    for line in run.stderr_lines:
+        match = pattern.search(line)
+        if match is not None:
+            return match[1]
+    return None
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("pair", PAIRS, ids=_ids)
+def test_listed_machine_properties_reach_qemu(pair: tuple[str, str]) -> None:
+    target, version = pair
+    require_qemu(target, version)
+    machines = catalogue.machine_types(target, version)
+    assert machines is not None
+    listed: list[tuple[str, str, str | None]] = []  # (type, name, expected refusal)
+    instance: list[tuple[str, str, str | None]] = []
+    for entry in machines:
+        properties = catalogue.machine_properties(target, entry.name, version) or {}
+        help_text = catalogue.machine_property_help(target, entry.name, version) or ""
+        for name in properties:
+            if name == "dumpdtb":  # writes the device tree to a file named by the value
+                continue
+            row = (entry.name, name, None)
+            listed.append(row)
+            if f"  {name}=<" not in help_text:
+                instance.append(row)
+        for name in catalogue.machine_read_only_properties(target, entry.name, version) or ():
+            instance.append((entry.name, name, "is not writable"))
+    assert instance
+    # Mostly what the instance capture added: the class properties have the help check.
+    rows = st.one_of(st.sampled_from(instance), st.sampled_from(instance), st.sampled_from(listed))
+
+    @settings(max_examples=max(2, EXAMPLES // 4), database=None, deadline=None)
+    @given(rows)
+    def check(row: tuple[str, str, str | None]) -> None:
+        machine, name, expected = row
+        assert _refusal(target, version, machine, f"{name}={_GARBAGE}") == expected
+
+    check()
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("pair", PAIRS, ids=_ids)
+def test_unlisted_names_are_not_found_by_qemu(pair: tuple[str, str]) -> None:
+    target, version = pair
+    require_qemu(target, version)
+    machines = catalogue.machine_types(target, version)
+    assert machines is not None
+    # Names other types of the target list (vsmt for 40p), or made up.
+    known = sorted(
+        {n for m in machines for n in catalogue.machine_properties(target, m.name, version) or ()}
+    )
+    names = st.one_of(st.sampled_from(known), st.from_regex(r"[a-z][a-z0-9]{1,10}", fullmatch=True))
+
+    @settings(max_examples=max(2, EXAMPLES // 8), database=None, deadline=None)
+    @given(st.sampled_from([m.name for m in machines]), names)
+    def check(machine: str, name: str) -> None:
+        properties = catalogue.machine_properties(target, machine, version) or {}
+        read_only = catalogue.machine_read_only_properties(target, machine, version) or ()
+        if name in properties or name in read_only or name in _NOT_PROPERTIES:
+            return
+        assert _refusal(target, version, machine, f"{name}={_GARBAGE}") == "not found"
+
+    check()

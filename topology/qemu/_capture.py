@@ -6,11 +6,14 @@ Run from a checkout, as root (QEMU 10.0 runs by ``chroot``)::
 
 QEMU 7.2 is the host's ``qemu-system-<target>``; QEMU 10.0 is
 ``chroot $CPUTOPO_QEMU10_ROOT /usr/bin/qemu-system-<target>`` (default root
-``/opt/cputopo-qemu10``).  Only help output is read, so nothing is started:
-``-machine help``, ``-machine TYPE,help`` for every type listed, ``-cpu help``,
-``-device CPUTYPE,help`` and ``-accel help``.  The help texts the catalogue
-rebuilds (``-machine help``, ``-machine TYPE,help``) are checked to come back
-byte for byte before anything is written.
+``/opt/cputopo-qemu10``).  Most of it is help output: ``-machine help``,
+``-machine TYPE,help`` for every type listed, ``-cpu help``, ``-device
+CPUTYPE,help`` and ``-accel help``.  The help texts the catalogue rebuilds
+(``-machine help``, ``-machine TYPE,help``) are checked to come back byte for
+byte before anything is written.  ``-machine TYPE,help`` lists only the class
+properties; the ones QEMU adds per instance are read from QEMU started paused
+with each type (:mod:`._capture_qom`, a few hundred short runs per target),
+and how each type's list was obtained is kept in the data.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from ._capture_qom import InstanceProperties, capture_instance_properties
 from ._catalogue import (
     TARGETS,
     MachineTypeEntry,
@@ -186,6 +190,7 @@ def capture(target: str, version: str) -> dict[str, object]:
     )
     if format_machine_list(entries) != machine_help:
         raise ValueError(f"{target} {version}: -machine help not rebuilt")
+    instance_sets, methods = _instance_properties(target, version, machines, sets)
     # Two types may share an alias (10.0: powernv10 and powernv10-rainier are
     # both "powernv"); the header of -machine ALIAS,help names the one QEMU picks.
     selects: dict[str, str] = {}
@@ -202,6 +207,9 @@ def capture(target: str, version: str) -> dict[str, object]:
         "machines": machines,
         "machine_aliases": selects,
         "machine_property_sets": sets,
+        # Keyed like the class sets; see _capture_qom for what "read_only" means.
+        "machine_instance_property_sets": instance_sets,
+        "machine_instance_capture": methods,
         # x86 registers each alias as a class of its own (target/i386/cpu.c,
         # x86_register_cpudef_types): -cpu Broadwell-IBRS hot-plugs
         # Broadwell-IBRS-x86_64-cpu (query-hotpluggable-cpus, 7.2 and 10.0).
@@ -212,6 +220,39 @@ def capture(target: str, version: str) -> dict[str, object]:
         "cpu_device": {"type": device, "properties": {str(r[0]): r[1] for r in device_rows}},
         "accelerators": [line for line in accel_lines[1:] if line],
     }
+
+
+def _instance_properties(
+    target: str,
+    version: str,
+    machines: list[dict[str, object]],
+    class_sets: dict[str, list[list[str | None]]],
+) -> tuple[dict[str, dict[str, object]], dict[str, list[str]]]:
+    """Each machine's instance property set (as ``machine["instance_properties"]``).
+
+    Returns the sets, named after the first type that has each, and the
+    types grouped by how their list was obtained.
+    """
+
+    def one(machine: dict[str, object]) -> InstanceProperties:
+        rows = class_sets[str(machine["properties"])]
+        class_names = frozenset(str(row[0]) for row in rows)
+        return capture_instance_properties(
+            qemu_argv(target, version), str(machine["name"]), class_names
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(one, machines))
+    sets: dict[str, dict[str, object]] = {}
+    keys: dict[str, str] = {}
+    methods: dict[str, list[str]] = {}
+    for machine, props in zip(machines, found, strict=True):
+        value: dict[str, object] = {"settable": props.settable, "read_only": list(props.read_only)}
+        key = keys.setdefault(json.dumps(value, sort_keys=True), str(machine["name"]))
+        sets.setdefault(key, value)
+        machine["instance_properties"] = key
+        methods.setdefault(props.method, []).append(str(machine["name"]))
+    return sets, methods
 
 
 def write(data: dict[str, object], path: Path) -> None:

@@ -1,14 +1,18 @@
 """The names QEMU knows, per target binary and release, captured from the real binaries.
 
 What is served: the machine types ``-machine help`` lists (aliases, the default,
-the deprecated ones), each machine type's properties (``-machine TYPE,help``:
-name and QAPI type text such as ``<OnOffAuto>``), the CPU models ``-cpu help``
+the deprecated ones), each machine type's properties (those of its class as
+``-machine TYPE,help`` lists them: name and QAPI type text such as
+``<OnOffAuto>``; and those QEMU adds per instance, which that help leaves out but
+``-machine`` sets too: pseries ``vsmt``, ``nvdimm`` on pc and virt), the CPU models ``-cpu help``
 lists with their aliases, the properties of the CPU device type that CPU
 hot-plug uses (``-device TYPE,help``) and the accelerators (``-accel help``).
 
 The data files under ``topology/qemu/data/`` (one per target and release,
 ``<target>-<release>.json``) are written by ``python3 -m topology.qemu._capture``
-from QEMU 7.2 (the host's binaries) and QEMU 10.0 (the trixie root).
+from QEMU 7.2 (the host's binaries) and QEMU 10.0 (the trixie root); the
+instance properties come from QEMU started paused with each machine type
+(``machine_instance_capture`` in each file says how each type's list was read).
 
 Releases in between are served from the nearest captured release at or below
 them: 8.0 ... 9.2 get 7.2's names and 10.1, 10.2 get 10.0's.  That is an
@@ -55,6 +59,7 @@ __all__ = [
     "format_machine_properties",
     "machine_properties",
     "machine_property_help",
+    "machine_read_only_properties",
     "machine_types",
     "machine_versioned_cpu_models",
     "resolve_cpu_model",
@@ -98,6 +103,10 @@ class _TargetData:
     machines: tuple[MachineTypeEntry, ...]
     machine_by_name: Mapping[str, MachineTypeEntry]
     property_sets: Mapping[str, tuple[tuple[str, str, str | None], ...]]
+    instance_property_sets: Mapping[str, Mapping[str, str]]
+    read_only_property_sets: Mapping[str, frozenset[str]]
+    instance_set_of: Mapping[str, str]
+    """Full machine type name to its key in the two instance maps."""
     cpu_descriptions: Mapping[str, str]
     cpu_aliases: Mapping[str, str]
     cpu_aliases_are_classes: bool
@@ -152,6 +161,21 @@ def _load(target: str, captured: QemuVersion) -> _TargetData | None:
                 for key, rows in raw["machine_property_sets"].items()
             }
         ),
+        instance_property_sets=types.MappingProxyType(
+            {
+                key: types.MappingProxyType(value["settable"])
+                for key, value in raw["machine_instance_property_sets"].items()
+            }
+        ),
+        read_only_property_sets=types.MappingProxyType(
+            {
+                key: frozenset(value["read_only"])
+                for key, value in raw["machine_instance_property_sets"].items()
+            }
+        ),
+        instance_set_of=types.MappingProxyType(
+            {m["name"]: m["instance_properties"] for m in raw["machines"]}
+        ),
         cpu_descriptions=types.MappingProxyType(cpu["descriptions"]),
         cpu_aliases=types.MappingProxyType(cpu["aliases"]),
         cpu_aliases_are_classes=cpu["aliases_are_classes"],
@@ -203,17 +227,51 @@ def default_machine_type(target: str, version: Version) -> str | None:
 def machine_properties(
     target: str, machine_type: str, version: Version
 ) -> Mapping[str, str] | None:
-    """Property name to QAPI type text for ``-machine machine_type,...`` (aliases accepted).
+    """Property name to type text for every property ``-machine machine_type,...`` sets.
 
-    None when the target is not captured or the machine type is unknown.  These
-    are the machine's own properties; ``type`` and the accelerator options that
-    ``-machine`` also takes (``accel``, ``kernel-irqchip``, ...) are not among them.
+    Aliases are accepted.  None when the target is not captured or the machine
+    type is unknown.  These are the machine's own properties: those of its
+    class (``-machine TYPE,help``, with QAPI type text) and those QEMU adds
+    per instance (QOM type text such as ``uint32``).  ``type`` and the
+    accelerator options that ``-machine`` also takes (``accel``,
+    ``kernel-irqchip``, ...) are not among them.
 
     >>> machine_properties("s390x", "s390-ccw-virtio-7.2", "7.2")["loadparm"]
     'loadparm'
+    >>> machine_properties("ppc64", "pseries-7.2", "7.2")["vsmt"]
+    'uint32'
     """
     rows = _property_rows(target, machine_type, version)
-    return None if rows is None else types.MappingProxyType({n: t for n, t, _ in rows})
+    data = _data(target, version)
+    if rows is None or data is None:
+        return None
+    merged = {n: t for n, t, _ in rows}
+    merged.update(data.instance_property_sets[_instance_key(data, machine_type)])
+    return types.MappingProxyType(merged)
+
+
+def machine_read_only_properties(
+    target: str, machine_type: str, version: Version
+) -> frozenset[str] | None:
+    """Names ``-machine machine_type,NAME=...`` finds but cannot set (aliases accepted).
+
+    QEMU refuses them with ``Property 'TYPE-machine.NAME' is not writable``
+    rather than ``not found``: the containers ``peripheral``,
+    ``peripheral-anon`` and ``unattached``, and on pseries
+    ``vfio-no-msix-emulation``.  None when the target is not captured or the
+    machine type is unknown.
+
+    >>> sorted(machine_read_only_properties("ppc64", "pseries", "10.0"))[-1]
+    'vfio-no-msix-emulation'
+    """
+    data = _data(target, version)
+    if data is None or data.machine_by_name.get(machine_type) is None:
+        return None
+    return data.read_only_property_sets[_instance_key(data, machine_type)]
+
+
+def _instance_key(data: _TargetData, machine_type: str) -> str:
+    return data.instance_set_of[data.machine_by_name[machine_type].name]
 
 
 def _property_rows(

@@ -12,7 +12,12 @@ from typing import Final
 from topology._versions import QemuVersion
 from topology.qemu import _catalogue
 
-__all__ = ["has_machine_property", "is_accelerator", "is_cpu_model"]
+__all__ = [
+    "has_machine_property",
+    "is_accelerator",
+    "is_cpu_model",
+    "is_read_only_machine_property",
+]
 
 #: Accelerator options ``-machine`` still takes for old command lines (moved to
 #: the accelerator, so they are not machine properties).
@@ -25,6 +30,14 @@ def has_machine_property(target: str, machine_name: str, name: str, version: Qem
         return True
     known = _catalogue.machine_properties(target, machine_name, str(version))
     return known is None or name in known
+
+
+def is_read_only_machine_property(
+    target: str, machine_name: str, name: str, version: QemuVersion
+) -> bool:
+    """Whether ``-machine machine_name,name=...`` finds ``name`` but cannot set it."""
+    read_only = _catalogue.machine_read_only_properties(target, machine_name, str(version))
+    return read_only is not None and name in read_only
 
 
 def is_accelerator(target: str, name: str, version: QemuVersion) -> bool:

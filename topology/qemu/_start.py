@@ -189,6 +189,13 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
     for name in qdict_order([*board, "smp"]):
         if name == "smp":
             topology_warnings = chosen._resolve_generic(plan.smp).warnings
+        elif catalogue.is_read_only_machine_property(target, chosen.name, name, version):
+            # QEMU 7.2 and 10.0: -machine pseries,vfio-no-msix-emulation=on
+            raise ParameterError(
+                f"Property '{chosen.name}-machine.{name}' is not writable",
+                what=name,
+                where=chosen.name,
+            )
         elif not catalogue.has_machine_property(target, chosen.name, name, version):
             raise ParameterError(
                 f"Property '{chosen.name}-machine.{name}' not found",
