@@ -197,54 +197,9 @@ ABI_TABLE: list[tuple[str, str, list[str], list[str], set[tuple[str, Severity]],
 ON_QEMU_10 = {"pseries-threads-change-the-granularity"}
 
 
-# What the QEMU stand-in does not start yet although QEMU does (pseries-7.2,vsmt=8
-# runs on QEMU 7.2 and 10.0, see tests/test_qemu_abi.py), or cannot on this host
-# (s390x KVM): such VMs are built from the model directly.
-STAND_IN_GAPS = ("-machine.vsmt' not found", "-accel kvm: invalid accelerator kvm")
-
-
-def _direct_vm(arch: str, argv: list[str], version: str) -> topology.VirtualMachine:
-    """-M NAME[,k=v], -accel, -cpu, -m, -smp and -device read by hand into the model."""
-    if argv and not argv[0].startswith("-"):
-        argv = argv[1:]  # the binary
-    options: dict[str, str] = {}
-    name, smp, memory, devices = None, "", None, []
-    for option, value in zip(argv[::2], argv[1::2], strict=True):
-        if option == "-m":
-            memory = value
-        elif option in ("-M", "-machine"):
-            name, *settings = value.split(",")
-            options.update(item.split("=", 1) for item in settings)  # type: ignore[misc]
-        elif option in ("-accel", "-cpu"):
-            options[option[1:]] = value
-        elif option == "-smp":
-            smp = value
-        elif option == "-device":
-            devices.append(value)
-    vm = topology.VirtualMachine.start(
-        topology.machine(arch, name, qemu_version=version, **options), smp, memory=memory
-    )
-    for device in devices:
-        driver, *items = device.split(",")
-        props: dict[str, object] = {}
-        for item in items:
-            key, value = item.split("=", 1)
-            props[key] = (
-                int(value) if value.isdigit() else {"on": True, "off": False}.get(value, value)
-            )
-        device_id = props.pop("id", None)
-        vm.plug(driver, props, id=None if device_id is None else str(device_id), cold=True)
-    return vm
-
-
 def start_vm(arch: str, argv: list[str], version: str = "7.2") -> topology.VirtualMachine:
-    """The VM the QEMU stand-in starts from ``argv`` (the model directly for its gaps)."""
-    try:
-        return abi.build_vm(argv, version=version, arch=arch)
-    except topology.TopologyError as refused:
-        if not any(gap in refused.message for gap in STAND_IN_GAPS):
-            raise
-    return _direct_vm(arch, argv, version)
+    """The VM the QEMU stand-in starts from ``argv``."""
+    return abi.build_vm(argv, version=version, arch=arch)
 
 
 @pytest.mark.parametrize(

@@ -163,7 +163,9 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
                 f"cputopo: -machine {name}.*: the stand-in does not model this property",
                 what=name,
             )
-        board[name] = value
+        # QEMU reads "_" in a machine property's name as "-" (observed on 7.2
+        # and 10.0: dump_guest_core=on starts, foo_bar=1 says 'foo-bar' not found).
+        board[name.replace("_", "-")] = value
     # QEMU tries the accelerators in order and keeps the first that works; a
     # name it does not know is fatal only if it is reached.
     candidates = list(plan.accels)

@@ -40,6 +40,7 @@ from qemu.qmp import EventListener, ExecuteError, QMPClient
 
 from topology._errors import TopologyError
 from topology._qmp_views import query_hotpluggable_cpus
+from topology.qemu._argv import UnsupportedOptionError
 from topology.qemu._simulator import QemuSimulator
 
 __all__ = ["LiveMismatchError", "LiveQemu", "LiveRefusedError", "parse_address"]
@@ -171,10 +172,13 @@ class LiveQemu:
         arguments = dict(arguments or {})
         if not check or command not in CHECKED_COMMANDS:
             return self._raw(command, arguments)
-        model_reply = self.model.qmp(command, arguments)
+        try:
+            model_reply = self.model.qmp(command, arguments)
+        except UnsupportedOptionError:
+            return self._raw(command, arguments)  # the model cannot judge it: QEMU decides
         self.model.events()  # QEMU's own events are the ones that count
         if model_reply.get("error", {}).get("class") == "CommandNotFound":
-            model_reply = self._model_fallback(command, arguments)
+            return self._raw(command, arguments)  # not the model's command: QEMU decides
         if "error" in model_reply:
             raise LiveRefusedError(command, model_reply)
         reply = self._raw(command, arguments)
@@ -272,13 +276,6 @@ class LiveQemu:
             if any(entry["name"] == "cpu-hotplug-legacy" for entry in listing["return"]):
                 return path
         return None
-
-    def _model_fallback(self, command: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        # Until the stand-in answers qom-set itself, the ACPI switch is applied here.
-        if command == "qom-set" and arguments.get("property") == "cpu-hotplug-legacy":
-            self.model.vm.board_state[_ACPI_LEGACY_STATE] = bool(arguments.get("value"))
-            return {"return": {}}
-        return {"return": {}}  # not modelled: QEMU decides
 
     def switch_acpi_to_modern(self) -> dict[str, Any]:
         """x86: what the guest's firmware does at boot: ACPI CPU hot-plug in modern mode.
