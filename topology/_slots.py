@@ -26,6 +26,8 @@ PROP_NAMES: Final = (
     "thread-id",
 )
 
+_PROP_ATTRIBUTES: Final = tuple((name, name.replace("-", "_")) for name in PROP_NAMES)
+
 
 @attrs.frozen(kw_only=True)
 class SlotProps:
@@ -48,8 +50,8 @@ class SlotProps:
     def as_qmp(self) -> dict[str, int]:
         """The present properties with QMP's dashed names, in HMP order."""
         found = {}
-        for name in PROP_NAMES:
-            value = getattr(self, name.replace("-", "_"))
+        for name, attribute in _PROP_ATTRIBUTES:
+            value = getattr(self, attribute)
             if value is not None:
                 found[name] = value
         return found

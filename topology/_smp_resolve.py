@@ -19,6 +19,7 @@ release and checked against running QEMU 7.2 (``tests/test_qemu_smp.py``):
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from ._cint import UINT32_MASK, as_int32
@@ -152,6 +153,14 @@ def resolve_smp(smp: str | SmpConfig, rules: SmpRules) -> CpuTopology:
     ...
     topology.InvalidTopologyError: Invalid CPU topology: ... cores (4) * threads (0) != maxcpus (4)
     """
+    return _resolve_cached(smp, rules)
+
+
+# Resolution is a pure function of hashable values, and test suites resolve the
+# same few -smp strings again and again: the answer is kept (a refusal is not;
+# its error is a fresh object each time, as callers add to its warnings).
+@functools.lru_cache(maxsize=4096)
+def _resolve_cached(smp: str | SmpConfig, rules: SmpRules) -> CpuTopology:
     warnings: list[QemuWarning] = []
     try:
         return _resolve(smp, rules, warnings)

@@ -6,7 +6,6 @@ pickled and replayed without Hypothesis; only the strategies need it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
@@ -221,17 +220,8 @@ def present_cpus(vm: VirtualMachine) -> list[PresentCpu]:
 
 
 def clone_vm(vm: VirtualMachine) -> VirtualMachine:
-    """An independent copy of ``vm``: operations on one never show in the other.
-
-    The slots, topology, machine and NUMA layout are immutable and shared; the
-    containers that operations change (slot states, ids, events, board state)
-    are copied, whatever their names, so new ones are copied too.
-    """
-    twin = copy.copy(vm)
-    for name, value in vars(vm).items():
-        if isinstance(value, dict | list | set):
-            setattr(twin, name, copy.copy(value))
-    return twin
+    """An independent copy of ``vm`` (:meth:`VirtualMachine.copy`)."""
+    return vm.copy()
 
 
 def _frozen_props(

@@ -62,6 +62,7 @@ SUPPORTED_QEMU_VERSIONS: Final = tuple(
     )
 )
 NEWEST_QEMU: Final = SUPPORTED_QEMU_VERSIONS[-1]
+_SUPPORTED_SET: Final = frozenset(SUPPORTED_QEMU_VERSIONS)
 
 _VERSION_RE: Final = re.compile(r"(\d{1,3})\.(\d{1,3})(?:\.\d{1,5})?")
 
@@ -82,6 +83,8 @@ def qemu_version(version: str | QemuVersion | None = None) -> QemuVersion:
     if version is None:
         return NEWEST_QEMU
     if isinstance(version, QemuVersion):
+        if version in _SUPPORTED_SET:
+            return version
         found = version
     else:
         match = _VERSION_RE.fullmatch(str(version).strip())

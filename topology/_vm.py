@@ -12,6 +12,7 @@ sysfs or a udev rule; Windows Server 2012 R2 and later online it at once).
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Protocol
@@ -277,6 +278,19 @@ class VirtualMachine:
                 return index
         raise DeviceNotFound(f"Device '{name}' not found", what="id", value=name)
 
+    def copy(self) -> VirtualMachine:
+        """An independent copy: operations on one never show in the other.
+
+        The slots, topology, machine and NUMA layout are immutable and shared;
+        what operations change (slot states, ids, events, board state, whose
+        values plugins keep immutable) is copied.
+        """
+        twin = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, dict | list | set):
+                setattr(twin, name, copy.copy(value))
+        return twin
+
     def take_events(self) -> list[dict[str, object]]:
         """The QMP events emitted since the last call, oldest first, without timestamps.
 
@@ -460,7 +474,15 @@ class VirtualMachine:
         return f"/machine/peripheral-anon/device[{self._anonymous}]"
 
     def _fill(self, index: int, state: SlotState) -> None:
-        self._states[index] = attrs.evolve(state, created=self._created)
+        # Built directly: attrs.evolve costs more than the rest of a plug.
+        self._states[index] = SlotState(
+            origin=state.origin,
+            device_id=state.device_id,
+            qom_path=state.qom_path,
+            unplug_pending=state.unplug_pending,
+            online=state.online,
+            created=self._created,
+        )
         self._created += 1
         self._vcpus_created += self.slots[index].vcpus_count
         if state.device_id is not None:

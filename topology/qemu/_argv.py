@@ -106,6 +106,9 @@ _KNOWN_ELSEWHERE: Final = {
 }
 
 
+_TAKES_ARGUMENT: Final = {**_MODELLED, **_IGNORED, **_KNOWN_ELSEWHERE}
+
+
 @attrs.frozen(kw_only=True)
 class Option:
     """One option of the command line, as given.
@@ -200,7 +203,7 @@ def read_command_line(argv: Sequence[str]) -> CommandLine:
                 what=word,
             )
         name = word[2:] if word.startswith("--") else word[1:]
-        takes = {**_MODELLED, **_IGNORED, **_KNOWN_ELSEWHERE}.get(name)
+        takes = _TAKES_ARGUMENT.get(name)
         if takes is None:
             raise _option_error(word, "invalid option")
         value: str | None = None

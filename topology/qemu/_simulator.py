@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -109,9 +110,7 @@ class QemuSimulator:
         self._events: list[dict[str, object]] = []
         self.program = program_name(self.argv)
         try:
-            line = read_command_line(self.argv)
-            plan = plan_start(line, self.version)
-            self.vm: VirtualMachine = start_vm(line, plan, self.version)
+            self.vm: VirtualMachine = _start(self.argv, self.version)
         except UnsupportedOptionError:
             raise  # not QEMU's answer: the stand-in does not model that option
         except HelpRequested as help_text:
@@ -300,6 +299,27 @@ class QemuSimulator:
             {"event": "SHUTDOWN", "data": {"guest": False, "reason": "host-qmp-quit"}}
         )
         return {}
+
+
+#: Started VMs by (argv, version), untouched: a start is a pure function of the
+#: command line, and test suites start the same few command lines many times.
+_STARTED: OrderedDict[tuple[tuple[str, ...], QemuVersion], VirtualMachine] = OrderedDict()
+_STARTED_MAX = 512
+
+
+def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
+    """A fresh VM started from ``argv`` (a copy of the remembered one after the first time)."""
+    key = (argv, version)
+    template = _STARTED.get(key)
+    if template is None:
+        line = read_command_line(argv)
+        template = start_vm(line, plan_start(line, version), version)
+        _STARTED[key] = template
+        if len(_STARTED) > _STARTED_MAX:
+            _STARTED.popitem(last=False)
+    else:
+        _STARTED.move_to_end(key)
+    return template.copy()
 
 
 def _error(error_class: str, description: str) -> dict[str, Any]:
