@@ -289,6 +289,28 @@ _ARGUMENTS: Final = {
 }
 
 
+def read_dedicated(name: str, value: object) -> bool:
+    """A ``dedicated`` value from QMP (a JSON boolean), with QEMU's type error."""
+    if not isinstance(value, bool):
+        raise ParameterError(
+            f"Invalid parameter type for '{name}', expected: boolean", what=name, value=value
+        )
+    return value
+
+
+def read_entitlement(name: str, value: object) -> str:
+    """An ``entitlement`` value from QMP (a CpuS390Entitlement name), with QEMU's errors."""
+    if not isinstance(value, str):
+        raise ParameterError(
+            f"Invalid parameter type for '{name}', expected: string", what=name, value=value
+        )
+    if value not in ENTITLEMENTS:
+        raise ParameterError(
+            f"Parameter '{name}' does not accept value '{value}'", what=name, value=value
+        )
+    return value
+
+
 def _read_args(args: Mapping[str, object]) -> dict[str, object]:
     """The ``set-cpu-topology`` arguments as QEMU's QMP input visitor reads them.
 
@@ -304,25 +326,9 @@ def _read_args(args: Mapping[str, object]) -> dict[str, object]:
         if kind == "uint16":
             read[name] = _uint16(name, value)
         elif kind == "bool":
-            if not isinstance(value, bool):
-                raise ParameterError(
-                    f"Invalid parameter type for '{name}', expected: boolean",
-                    what=name,
-                    value=value,
-                )
-            read[name] = value
+            read[name] = read_dedicated(name, value)
         else:
-            if not isinstance(value, str):
-                raise ParameterError(
-                    f"Invalid parameter type for '{name}', expected: string",
-                    what=name,
-                    value=value,
-                )
-            if value not in ENTITLEMENTS:
-                raise ParameterError(
-                    f"Parameter '{name}' does not accept value '{value}'", what=name, value=value
-                )
-            read[name] = value
+            read[name] = read_entitlement(name, value)
     for name in args:
         if name not in _ARGUMENTS:
             raise ParameterError(f"Parameter '{name}' is unexpected", what=name)

@@ -22,7 +22,13 @@ from topology._releases import release_key
 from topology._slots import CpuSlot, SlotProps
 from topology._vm import UnplugResult, VmView
 
-from ._facility import ENTITLEMENTS, has_topology, placement_of, plug_placement
+from ._facility import (
+    has_topology,
+    placement_of,
+    plug_placement,
+    read_dedicated,
+    read_entitlement,
+)
 
 __all__ = [
     "boot_qom_path",
@@ -134,25 +140,9 @@ def read_props(props: Mapping[str, object], driver: str, version: QemuVersion) -
         elif placement and name in ("socket-id", "book-id", "drawer-id"):
             read[name] = read_int_prop(props, name, -1, INT32)
         elif placement and name == "dedicated":
-            if not isinstance(value, bool):
-                raise ParameterError(
-                    f"Invalid parameter type for '{name}', expected: boolean",
-                    what=name,
-                    value=value,
-                )
-            read[name] = value
+            read[name] = read_dedicated(name, value)
         elif placement and name == "entitlement":
-            if not isinstance(value, str):
-                raise ParameterError(
-                    f"Invalid parameter type for '{name}', expected: string",
-                    what=name,
-                    value=value,
-                )
-            if value not in ENTITLEMENTS:
-                raise ParameterError(
-                    f"Parameter '{name}' does not accept value '{value}'", what=name, value=value
-                )
-            read[name] = value
+            read[name] = read_entitlement(name, value)
         else:
             raise ParameterError(f"Property '{driver}.{name}' not found", what=name, where=driver)
     return read
