@@ -1,0 +1,115 @@
+"""The warnings TCG prints for each vCPU it realizes: CPUID features it cannot emulate.
+
+Under TCG, QEMU filters the features of each x86 vCPU as it realizes it
+(``x86_cpu_filter_features`` in ``target/i386/cpu.c``) and prints one line per
+requested feature TCG lacks, by feature word and bit: the model's own, minus
+the features ``-cpu`` turns off (with those that depend on them), plus those it
+turns on. What each model and feature prints was captured from QEMU 7.2.22 and
+10.0.13 on q35 with ``-smp 1`` (``python3 -m arch.x86._capture_tcg_features``);
+QEMU 8.x and 9.x answer as 7.2 and 10.x as 10.0 (models added after 7.2 print
+nothing before 10.0).
+
+``-cpu`` features apply in QEMU's order: ``feature=value`` in order (the last
+wins), then every ``+feature``, then every ``-feature`` (observed on 7.2 and
+10.0); ``check=off`` silences them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Final
+
+from topology import QemuVersion, QemuWarning, VmView
+
+__all__ = ["plug_warnings", "tcg_feature_lines", "tcg_feature_warnings"]
+
+_PREFIX: Final = "TCG doesn't support requested feature: "
+_TRUE: Final = frozenset({"on", "yes", "true"})
+
+
+@functools.cache
+def _data(captured: str) -> dict[str, object]:
+    text = resources.files(__package__).joinpath(f"data/tcg-features-{captured}.json").read_text()
+    loaded: dict[str, object] = json.loads(text)
+    return loaded
+
+
+def _feature_settings(features: Sequence[str]) -> dict[str, bool]:
+    settings: dict[str, bool] = {}
+    plus: list[str] = []
+    minus: list[str] = []
+    for feature in features:
+        if feature.startswith("+"):
+            plus.append(feature[1:])
+        elif feature.startswith("-"):
+            minus.append(feature[1:])
+        elif "=" in feature:
+            name, value = feature.split("=", 1)
+            settings[name.replace("_", "-")] = value in _TRUE
+        elif feature:
+            settings[feature.replace("_", "-")] = True
+    settings.update({name.replace("_", "-"): True for name in plus})
+    settings.update({name.replace("_", "-"): False for name in minus})
+    return settings
+
+
+def _feature_of(line: str) -> str:
+    # "CPUID.01H:ECX.x2apic [bit 21]" and "MSR(10AH).rdctl-no [bit 0]" name x2apic, rdctl-no.
+    head = line.split(" [bit ", 1)[0]
+    return head.split(").", 1)[1] if head.startswith("MSR(") else head.split(".", 2)[-1]
+
+
+def tcg_feature_lines(model: str, features: Sequence[str], version: QemuVersion) -> list[str]:
+    """What follows ``TCG doesn't support requested feature:`` for ``-cpu MODEL,FEATURES``.
+
+    >>> from topology import qemu_version
+    >>> tcg_feature_lines("qemu64", ["x2apic=on"], qemu_version("7.2"))
+    ['CPUID.01H:ECX.x2apic [bit 21]']
+    >>> tcg_feature_lines("Skylake-Client", ["-hle", "pcid=off"], qemu_version("10.0"))
+    ['CPUID.01H:ECX.tsc-deadline [bit 24]', 'CPUID.07H:EBX.invpcid [bit 10]', ...]
+    """
+    data = _data("10.0" if version.at_least("10.0") else "7.2")
+    settings = _feature_settings(features)
+    if not settings.get("check", True):
+        return []
+    models: dict[str, list[str]] = data["models"]  # type: ignore[assignment]
+    on_lines: dict[str, str] = data["features"]  # type: ignore[assignment]
+    drops: dict[str, list[str]] = data["drops"]  # type: ignore[assignment]
+    order: list[str] = data["order"]  # type: ignore[assignment]
+    lines = set(models.get(model, ()))
+    for name, on in settings.items():
+        line = on_lines.get(name)
+        if on:
+            if line is not None:
+                lines.add(line)
+            continue
+        off = {line, *drops.get(name, ())}
+        lines = {kept for kept in lines if kept not in off and _feature_of(kept) != name}
+    return sorted(lines, key=order.index)
+
+
+def tcg_feature_warnings(
+    model: str, features: Sequence[str], options_accel: str, version: QemuVersion
+) -> tuple[QemuWarning, ...]:
+    """The warnings one vCPU of ``-cpu MODEL,FEATURES`` prints when realized (TCG only)."""
+    if options_accel != "tcg":
+        return ()
+    return tuple(
+        QemuWarning(message=_PREFIX + line, what="cpu")
+        for line in tcg_feature_lines(model, features, version)
+    )
+
+
+def plug_warnings(vm: VmView, slot_index: int) -> tuple[QemuWarning, ...]:
+    """What the CPU plugged into ``slot_index`` prints when realized.
+
+    Its type is the ``-cpu`` model's (``select_slot`` refuses others), so the
+    ``-cpu`` features apply to it too.
+    """
+    machine = vm.machine
+    model, features = machine.type.cpu_model(machine.options)
+    accel = machine.options.get("accel", "tcg")
+    return tcg_feature_warnings(model, features, accel, machine.qemu_version)
