@@ -106,7 +106,7 @@ def check_board(
     model, features = machine_type.cpu_model(options)
     # Printed as each boot CPU is realized, before the hyperthreading warning
     # of the first (observed on 7.2 and 10.0).
-    per_cpu = tcg_feature_warnings(model, features, accel, version)
+    per_cpu = tcg_feature_warnings(machine_type, options, version)
     found.extend(per_cpu)
     # Up to 9.x QEMU compared the thread count as a signed int (2^32 - 1 is -1,
     # no warning); QEMU 10 compares it unsigned but still prints it signed

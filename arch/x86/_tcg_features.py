@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Final
 
-from topology import QemuVersion, QemuWarning, VmView
+from topology import MachineType, QemuVersion, QemuWarning, VmView
+from topology._releases import release_key
 
 __all__ = ["plug_warnings", "tcg_feature_lines", "tcg_feature_warnings"]
 
@@ -62,7 +63,9 @@ def _feature_of(line: str) -> str:
     return head.split(").", 1)[1] if head.startswith("MSR(") else head.split(".", 2)[-1]
 
 
-def tcg_feature_lines(model: str, features: Sequence[str], version: QemuVersion) -> list[str]:
+def tcg_feature_lines(
+    model: str, features: Sequence[str], version: QemuVersion, *, check: bool = True
+) -> list[str]:
     """What follows ``TCG doesn't support requested feature:`` for ``-cpu MODEL,FEATURES``.
 
     >>> from topology import qemu_version
@@ -73,7 +76,7 @@ def tcg_feature_lines(model: str, features: Sequence[str], version: QemuVersion)
     """
     data = _data("10.0" if version.at_least("10.0") else "7.2")
     settings = _feature_settings(features)
-    if not settings.get("check", True):
+    if not settings.get("check", check):
         return []
     models: dict[str, list[str]] = data["models"]  # type: ignore[assignment]
     on_lines: dict[str, str] = data["features"]  # type: ignore[assignment]
@@ -92,14 +95,19 @@ def tcg_feature_lines(model: str, features: Sequence[str], version: QemuVersion)
 
 
 def tcg_feature_warnings(
-    model: str, features: Sequence[str], options_accel: str, version: QemuVersion
+    machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
 ) -> tuple[QemuWarning, ...]:
-    """The warnings one vCPU of ``-cpu MODEL,FEATURES`` prints when realized (TCG only)."""
-    if options_accel != "tcg":
+    """The warnings one vCPU of the machine's ``-cpu`` prints when realized (TCG only)."""
+    if options.get("accel", "tcg") != "tcg":
         return ()
+    model, features = machine_type.cpu_model(options)
+    release = machine_type.name.rsplit("-", 1)[1]
+    check = not (
+        machine_type.name.startswith(("pc-i440fx-", "pc-q35-")) and release_key(release) <= (2, 4)
+    )
     return tuple(
         QemuWarning(message=_PREFIX + line, what="cpu")
-        for line in tcg_feature_lines(model, features, version)
+        for line in tcg_feature_lines(model, features, version, check=check)
     )
 
 
@@ -110,6 +118,4 @@ def plug_warnings(vm: VmView, slot_index: int) -> tuple[QemuWarning, ...]:
     ``-cpu`` features apply to it too.
     """
     machine = vm.machine
-    model, features = machine.type.cpu_model(machine.options)
-    accel = machine.options.get("accel", "tcg")
-    return tcg_feature_warnings(model, features, accel, machine.qemu_version)
+    return tcg_feature_warnings(machine.type, machine.options, machine.qemu_version)
