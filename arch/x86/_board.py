@@ -31,7 +31,8 @@ _AMD_MODELS: Final = frozenset(
     {"qemu64", "athlon", "phenom", "max", "Opteron_G1", "Opteron_G2", "Opteron_G3"}
     | {"Opteron_G4", "Opteron_G5"}
 )
-_AMD_FAMILIES: Final = ("EPYC", "Dhyana")
+# Dhyana is Hygon's (HygonGenuine): no warning (observed on 7.2).
+_AMD_FAMILIES: Final = ("EPYC",)
 # Models whose CPUID has x2apic (Intel since Nehalem, AMD EPYC, and max/host).
 _X2APIC_FAMILIES: Final = (
     "Nehalem", "Westmere", "SandyBridge", "IvyBridge", "Haswell", "Broadwell", "Skylake",
@@ -44,7 +45,9 @@ def _is_amd(model: str, features: list[str]) -> bool:
     for feature in features:
         if feature.startswith("vendor="):
             return feature == "vendor=AuthenticAMD"
-    return model in _AMD_MODELS or model.startswith(_AMD_FAMILIES)
+    # Versions of a model keep its vendor (Opteron_G1-v1; observed on 7.2).
+    base = model.rsplit("-v", 1)[0] if model.rsplit("-v", 1)[-1].isdigit() else model
+    return base in _AMD_MODELS or model.startswith(_AMD_FAMILIES)
 
 
 def _has_x2apic(model: str, features: list[str]) -> bool:

@@ -32,6 +32,9 @@ from topology.qemu._catalogue import cpu_device_properties, cpu_models
 
 VERSIONS: Final = ("7.2", "10.0")
 PREFIX: Final = "qemu-system-x86_64: warning: TCG doesn't support requested feature: "
+DEPENDS: Final = (
+    "qemu-system-x86_64: warning: This feature depends on other features that were not requested: "
+)
 _BASE: Final = ("-machine", "q35", "-smp", "1")
 # Properties that are not CPUID features or change how the others are reported.
 _NOT_FEATURES: Final = frozenset({"check", "enforce", "kvm", "migratable", "full-cpuid-auto-level"})
@@ -102,11 +105,14 @@ def capture(version: str) -> dict[str, object]:
         if sorted(lines, key=order.index) != lines:
             raise RuntimeError(f"{version}: printed in another order: {lines}")
     drops = _capture_off(version, model_lines)
+    svm_features, without_svm = _capture_svm(version, model_names, feature_lines)
     return {
         "version": version,
         "order": order,
         "features": dict(sorted(feature_lines.items())),
         "drops": drops,
+        "svm_features": svm_features,
+        "without_svm": without_svm,
         "models": {name: lines for name, lines in model_lines.items() if lines},
     }
 
@@ -127,6 +133,40 @@ def _capture_off(version: str, model_lines: dict[str, list[str]]) -> dict[str, l
         if got != [line for line in lines if line not in drops[feature]]:
             raise RuntimeError(f"{version} -cpu {model},{feature}=off: {got}")
     return {feature: sorted(lines) for feature, lines in sorted(drops.items()) if len(lines) > 1}
+
+
+def _capture_svm(
+    version: str, model_names: list[str], feature_lines: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """The features that need svm (486 has none), and the models without svm.
+
+    A feature that needs another the CPU lacks is dropped with a "depends"
+    warning instead (``feature_dependencies`` in ``target/i386/cpu.c``); under
+    TCG only the SVM word depends on a feature some models lack (observed).
+    """
+    names = sorted(feature_lines)
+    jobs = [
+        QemuJob("x86_64", (*_BASE, "-cpu", f"486,{name}=on"), (), 30.0, version) for name in names
+    ]
+    needing = [
+        name
+        for name, run in zip(names, run_many(jobs), strict=True)
+        if list(run.stderr_lines) == [DEPENDS + feature_lines[name]]
+    ]
+    probe = needing[0]
+    jobs = [
+        QemuJob("x86_64", (*_BASE, "-cpu", f"{spec}"), (), 30.0, version)
+        for spec in [f"486,svm=on,{probe}=on", *(f"{model},{probe}=on" for model in model_names)]
+    ]
+    runs = run_many(jobs)
+    if _lines(runs[0].stderr_lines) != [feature_lines[probe]]:
+        raise RuntimeError(f"{version}: svm=on does not enable {probe}")
+    without = [
+        model
+        for model, run in zip(model_names, runs[1:], strict=True)
+        if DEPENDS + feature_lines[probe] in run.stderr_lines
+    ]
+    return needing, without
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The warnings TCG prints for each vCPU it realizes: CPUID features it cannot emulate.
+"""The warnings x86 vCPUs print as QEMU realizes them: CPUID features TCG cannot emulate.
 
 Under TCG, QEMU filters the features of each x86 vCPU as it realizes it
 (``x86_cpu_filter_features`` in ``target/i386/cpu.c``) and prints one line per
@@ -28,6 +28,7 @@ from topology._releases import release_key
 __all__ = ["plug_warnings", "tcg_feature_lines", "tcg_feature_warnings"]
 
 _PREFIX: Final = "TCG doesn't support requested feature: "
+_DEPENDS: Final = "This feature depends on other features that were not requested: "
 _TRUE: Final = frozenset({"on", "yes", "true"})
 
 
@@ -65,23 +66,29 @@ def _feature_of(line: str) -> str:
 
 def tcg_feature_lines(
     model: str, features: Sequence[str], version: QemuVersion, *, check: bool = True
-) -> list[str]:
-    """What follows ``TCG doesn't support requested feature:`` for ``-cpu MODEL,FEATURES``.
+) -> tuple[list[str], list[str]]:
+    """The features one vCPU of ``-cpu MODEL,FEATURES`` warns about: (dropped, lacking).
+
+    ``dropped`` are the SVM features asked for on a CPU without ``svm``: QEMU
+    drops each with "This feature depends on other features that were not
+    requested:" (``feature_dependencies`` in ``target/i386/cpu.c``), before it
+    filters; ``lacking`` are those TCG lacks, each with "TCG doesn't support
+    requested feature:". Both in QEMU's order.
 
     >>> from topology import qemu_version
     >>> tcg_feature_lines("qemu64", ["x2apic=on"], qemu_version("7.2"))
-    ['CPUID.01H:ECX.x2apic [bit 21]']
-    >>> tcg_feature_lines("Skylake-Client", ["-hle", "pcid=off"], qemu_version("10.0"))
-    ['CPUID.01H:ECX.tsc-deadline [bit 24]', 'CPUID.07H:EBX.invpcid [bit 10]', ...]
+    ([], ['CPUID.01H:ECX.x2apic [bit 21]'])
+    >>> tcg_feature_lines("Skylake-Client", ["-hle", "pcid=off", "lbrv=on"], qemu_version("10.0"))
+    (['CPUID.8000000AH:EDX.lbrv [bit 1]'], ['CPUID.01H:ECX.tsc-deadline [bit 24]', ...])
     """
     data = _data("10.0" if version.at_least("10.0") else "7.2")
     settings = _feature_settings(features)
-    if not settings.get("check", check):
-        return []
     models: dict[str, list[str]] = data["models"]  # type: ignore[assignment]
     on_lines: dict[str, str] = data["features"]  # type: ignore[assignment]
     drops: dict[str, list[str]] = data["drops"]  # type: ignore[assignment]
     order: list[str] = data["order"]  # type: ignore[assignment]
+    svm_features: list[str] = data["svm_features"]  # type: ignore[assignment]
+    without_svm: list[str] = data["without_svm"]  # type: ignore[assignment]
     lines = set(models.get(model, ()))
     for name, on in settings.items():
         line = on_lines.get(name)
@@ -91,7 +98,15 @@ def tcg_feature_lines(
             continue
         off = {line, *drops.get(name, ())}
         lines = {kept for kept in lines if kept not in off and _feature_of(kept) != name}
-    return sorted(lines, key=order.index)
+    dropped: set[str] = set()
+    if not settings.get("svm", model not in without_svm):
+        svm_lines = {on_lines[name] for name in svm_features}
+        asked = {on_lines[name] for name in svm_features if settings.get(name)}
+        dropped = asked & lines
+        lines -= svm_lines
+    if not settings.get("check", check):
+        lines = set()
+    return sorted(dropped, key=order.index), sorted(lines, key=order.index)
 
 
 def tcg_feature_warnings(
@@ -105,9 +120,10 @@ def tcg_feature_warnings(
     check = not (
         machine_type.name.startswith(("pc-i440fx-", "pc-q35-")) and release_key(release) <= (2, 4)
     )
-    return tuple(
-        QemuWarning(message=_PREFIX + line, what="cpu")
-        for line in tcg_feature_lines(model, features, version, check=check)
+    dropped, lacking = tcg_feature_lines(model, features, version, check=check)
+    return (
+        *(QemuWarning(message=_DEPENDS + line, what="cpu") for line in dropped),
+        *(QemuWarning(message=_PREFIX + line, what="cpu") for line in lacking),
     )
 
 
