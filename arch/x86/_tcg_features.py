@@ -28,6 +28,19 @@ from topology._releases import release_key
 __all__ = ["plug_warnings", "tcg_feature_lines", "tcg_feature_warnings"]
 
 _PREFIX: Final = "TCG doesn't support requested feature: "
+# Compat properties of old PC types that set CPU features (hw/i386/pc.c,
+# pc_compat_3_1 down to pc_compat_2_4): (newest release they apply to, models
+# (None: every model), feature settings). Older types inherit newer arrays.
+_COMPAT: Final = (
+    ((3, 1), ("Opteron_G4", "Opteron_G5", "EPYC", "EPYC-IBPB"), ("npt=off", "nrip-save=off")),
+    ((3, 0), ("Skylake-Server", "Skylake-Server-IBRS"), ("pku=off",)),
+    ((2, 12), None, ("topoext=off",)),
+    ((2, 11), ("Skylake-Server",), ("clflushopt=off",)),
+    ((2, 4), ("Haswell", "Haswell-noTSX", "Broadwell", "Broadwell-noTSX"), ("abm=off",)),
+    ((2, 4), ("qemu64",), ("sse4a=on", "abm=on", "popcnt=on")),
+    ((2, 4), ("qemu32",), ("popcnt=on",)),
+    ((2, 4), None, ("check=off",)),
+)
 _DEPENDS: Final = "This feature depends on other features that were not requested: "
 _TRUE: Final = frozenset({"on", "yes", "true"})
 
@@ -65,7 +78,7 @@ def _feature_of(line: str) -> str:
 
 
 def tcg_feature_lines(
-    model: str, features: Sequence[str], version: QemuVersion, *, check: bool = True
+    model: str, features: Sequence[str], version: QemuVersion
 ) -> tuple[list[str], list[str]]:
     """The features one vCPU of ``-cpu MODEL,FEATURES`` warns about: (dropped, lacking).
 
@@ -104,7 +117,7 @@ def tcg_feature_lines(
         asked = {on_lines[name] for name in svm_features if settings.get(name)}
         dropped = asked & lines
         lines -= svm_lines
-    if not settings.get("check", check):
+    if not settings.get("check", True):
         lines = set()
     return sorted(dropped, key=order.index), sorted(lines, key=order.index)
 
@@ -116,11 +129,14 @@ def tcg_feature_warnings(
     if options.get("accel", "tcg") != "tcg":
         return ()
     model, features = machine_type.cpu_model(options)
-    release = machine_type.name.rsplit("-", 1)[1]
-    check = not (
-        machine_type.name.startswith(("pc-i440fx-", "pc-q35-")) and release_key(release) <= (2, 4)
-    )
-    dropped, lacking = tcg_feature_lines(model, features, version, check=check)
+    compat: list[str] = []
+    if machine_type.name.startswith(("pc-i440fx-", "pc-q35-")):
+        release = release_key(machine_type.name.rsplit("-", 1)[1])
+        for newest, models, settings in _COMPAT:
+            if release <= newest and (models is None or model in models):
+                compat.extend(settings)
+    # The machine's compat properties come first; -cpu's override them.
+    dropped, lacking = tcg_feature_lines(model, [*compat, *features], version)
     return (
         *(QemuWarning(message=_DEPENDS + line, what="cpu") for line in dropped),
         *(QemuWarning(message=_PREFIX + line, what="cpu") for line in lacking),
