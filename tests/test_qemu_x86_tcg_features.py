@@ -31,10 +31,11 @@ EXAMPLES = max(1, int(os.environ.get("CPUTOPO_QEMU_EXAMPLES", "320")) // 8)
 
 
 def _feature_names(version: str, model: str) -> list[str]:
-    """One name per feature (QEMU warns about aliases mixed), vmx left out.
+    """One name per feature (QEMU warns about aliases mixed), vmx and arch-lbr left out.
 
     ``vmx=on`` on a model that lists VMX capabilities adds a line per
-    capability TCG lacks (not modelled).
+    capability TCG lacks, ``arch-lbr=on`` on a model with XSAVE its XSS
+    component (``CPUID.0DH:ECX [bit 15]``): neither is modelled.
     """
     data = _data(version)
     on: dict[str, str] = data["features"]  # type: ignore[assignment]
@@ -42,7 +43,7 @@ def _feature_names(version: str, model: str) -> list[str]:
     own = [line.split(" [bit ", 1)[0].rsplit(".", 1)[-1] for line in models.get(model, [])]
     by_line = {line: name for name, line in sorted(on.items()) if "_" not in name}
     names = {*by_line.values(), *(name for name in own if name and name not in on)}
-    return sorted(names - {"vmx"})
+    return sorted(names - {"vmx", "arch-lbr"})
 
 
 @st.composite

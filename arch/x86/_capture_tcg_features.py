@@ -99,6 +99,14 @@ def capture(version: str) -> dict[str, object]:
     # (CPUID.12H:EAX), so the order kept is of whole lines.
     order: list[str] = []
     _merge(order, everything)
+    # Lines no qemu64 feature prints (MSR words, per model) are placed by one
+    # more run of each such model with every feature on but those that pull
+    # in more words (vmx, arch-lbr, the svm ones).
+    extra = [model for model, lines in model_lines.items() if not set(lines) <= set(everything)]
+    plain = [n for n, line in feature_lines.items() if "8000000AH" not in line]
+    plain = [n for n in plain if n not in ("vmx", "arch-lbr")]
+    for lines in _cpu_runs(version, [",".join([m, *(f"{n}=on" for n in plain)]) for m in extra]):
+        _merge(order, lines)
     for lines in model_lines.values():
         _merge(order, lines)
     for lines in model_lines.values():
