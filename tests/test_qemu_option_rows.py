@@ -54,11 +54,6 @@ def test_option_row(row: dict[str, Any]) -> None:
         # QEMU on a host with KVM (docs/testing-without-qemu.md), so it starts.
         QemuSimulator(argv, version=row["version"])
         return
-    if any("TCG doesn't support requested feature: CPUID" in line for line in row["stderr"]):
-        # Not modelled yet: TCG's "doesn't support requested feature: CPUID..."
-        # warnings, deterministic per model and QEMU release but printed once
-        # per vCPU realized (boot, -device and device_add alike).
-        pytest.xfail("x86 TCG CPUID feature warnings are not modelled")
     try:
         sim = QemuSimulator(argv, version=row["version"])
     except QemuStartError as refused:

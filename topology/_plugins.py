@@ -170,6 +170,10 @@ class ArchPlugin(Protocol):
 #: ``check_reset(machine_type, options, version) -> list[QemuWarning]``
 #:     the board's checks at the first machine reset, after every ``-device`` was
 #:     created (pseries capabilities under TCG); raise :class:`BoardError` to refuse.
+#: ``plug_warnings(vm, slot_index) -> Sequence[QemuWarning]``
+#:     the warnings QEMU prints on stderr when it realizes the CPU just plugged into
+#:     ``slot_index`` (``-device`` or ``device_add``; x86 under TCG: the CPUID features
+#:     TCG lacks); :meth:`VirtualMachine.take_warnings` hands them on. Without it, none.
 OPTIONAL_MEMBERS: Final = (
     "qmp_commands",
     "deleted_devices",
@@ -179,6 +183,7 @@ OPTIONAL_MEMBERS: Final = (
     "cpu_identity",
     "plug_props",
     "check_reset",
+    "plug_warnings",
 )
 
 

@@ -136,6 +136,7 @@ class VirtualMachine:
         #: Board-specific state a plugin's checks read (e.g. x86 ACPI hot-plug mode).
         self.board_state: dict[str, object] = {}
         self._events: list[dict[str, object]] = []
+        self._stderr: list[QemuWarning] = []
         #: The ``-smp`` text the VM was started with (None when built directly):
         #: restarting it elsewhere re-reads this text under other rules.
         self.smp: str | None = None
@@ -300,6 +301,19 @@ class VirtualMachine:
         events, self._events = self._events, []
         return events
 
+    def take_warnings(self) -> list[QemuWarning]:
+        """The warnings operations printed on stderr since the last call, oldest first.
+
+        A plugged CPU's come from the plugin's optional ``plug_warnings`` (x86
+        under TCG: the CPUID features it lacks); a refused plug prints none.
+        """
+        warnings, self._stderr = self._stderr, []
+        return warnings
+
+    def emit_warning(self, warning: QemuWarning) -> None:
+        """Record a warning QEMU prints on stderr while running an operation."""
+        self._stderr.append(warning)
+
     def emit(self, event: str, data: Mapping[str, object] | None = None) -> None:
         """Record a QMP event (plugins call this from their operations)."""
         self._events.append(
@@ -343,11 +357,15 @@ class VirtualMachine:
         except TopologyError as error:
             refusal = error
         try:
-            return self._plug_checked(driver, id, index, refusal, cold)
+            slot = self._plug_checked(driver, id, index, refusal, cold)
         except TopologyError:
             self.board_state.clear()
             self.board_state.update(board_before)
             raise
+        plug_warnings = getattr(plugin, "plug_warnings", None)
+        if plug_warnings is not None:
+            self._stderr.extend(plug_warnings(self, index))
+        return slot
 
     def _plug_checked(
         self,

@@ -1,8 +1,9 @@
 """What a PC board checks and warns about when it starts, after the generic -smp rules.
 
-In QEMU's order: the APIC ID limit of QEMU 7.1-8.1, the AMD hyperthreading
-warning (printed when the first CPU is realized), the x2APIC requirement of
-each boot CPU (9.0+), then the SMBIOS 2.0 limits when the firmware tables are
+In QEMU's order: the APIC ID limit of QEMU 7.1-8.1, then each boot CPU as it
+is realized: the CPUID features TCG lacks (every CPU, :mod:`._tcg_features`),
+the AMD hyperthreading warning (after the first CPU's) and the x2APIC
+requirement (9.0+); then the SMBIOS 2.0 limits when the firmware tables are
 built (9.0+). Observed on QEMU 7.2.22 and 10.0.13 under TCG; sources cited inline.
 """
 
@@ -17,6 +18,7 @@ from topology._memory import RamLayout
 from topology._releases import release_key
 
 from ._apic import ApicLayout
+from ._tcg_features import tcg_feature_warnings
 
 __all__ = ["check_board"]
 
@@ -29,7 +31,8 @@ _AMD_MODELS: Final = frozenset(
     {"qemu64", "athlon", "phenom", "max", "Opteron_G1", "Opteron_G2", "Opteron_G3"}
     | {"Opteron_G4", "Opteron_G5"}
 )
-_AMD_FAMILIES: Final = ("EPYC", "Dhyana")
+# Dhyana is Hygon's (HygonGenuine): no warning (observed on 7.2).
+_AMD_FAMILIES: Final = ("EPYC",)
 # Models whose CPUID has x2apic (Intel since Nehalem, AMD EPYC, and max/host).
 _X2APIC_FAMILIES: Final = (
     "Nehalem", "Westmere", "SandyBridge", "IvyBridge", "Haswell", "Broadwell", "Skylake",
@@ -42,7 +45,9 @@ def _is_amd(model: str, features: list[str]) -> bool:
     for feature in features:
         if feature.startswith("vendor="):
             return feature == "vendor=AuthenticAMD"
-    return model in _AMD_MODELS or model.startswith(_AMD_FAMILIES)
+    # Versions of a model keep its vendor (Opteron_G1-v1; observed on 7.2).
+    base = model.rsplit("-v", 1)[0] if model.rsplit("-v", 1)[-1].isdigit() else model
+    return base in _AMD_MODELS or model.startswith(_AMD_FAMILIES)
 
 
 def _has_x2apic(model: str, features: list[str]) -> bool:
@@ -102,6 +107,10 @@ def check_board(
         )
     found: list[QemuWarning] = []
     model, features = machine_type.cpu_model(options)
+    # Printed as each boot CPU is realized, before the hyperthreading warning
+    # of the first (observed on 7.2 and 10.0).
+    per_cpu = tcg_feature_warnings(machine_type, options, version)
+    found.extend(per_cpu)
     # Up to 9.x QEMU compared the thread count as a signed int (2^32 - 1 is -1,
     # no warning); QEMU 10 compares it unsigned but still prints it signed
     # (observed: "hyperthreading(-1)"). Which 9.x release changed it is not known.
@@ -122,8 +131,11 @@ def check_board(
                     hint="Try x2apic=on in -cpu.",
                     crash_signal=6,
                 )
+                # The CPUs before it were realized, and it filtered its features.
+                found.extend(per_cpu * cpu_index)
                 error.warnings = tuple(found)
                 raise error
+    found.extend(per_cpu * (topology.cpus - 1))
     if version.at_least("9.0") and _smbios_uses_32_bit(machine_type, options):
         cores = topology.dies * topology.clusters * modules * topology.cores & UINT32_MASK
         threads = cores * topology.threads & UINT32_MASK

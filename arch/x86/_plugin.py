@@ -21,7 +21,7 @@ from topology._releases import (
 )
 from topology._slots import CpuSlot
 
-from . import _acpi, _board, _hotplug, _identity
+from . import _acpi, _board, _hotplug, _identity, _tcg_features
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
@@ -160,6 +160,8 @@ class X86Plugin:
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
     unplug_rejected = staticmethod(_hotplug.unplug_rejected)
+    # Warnings as a plugged CPU is realized: see ._tcg_features.
+    plug_warnings = staticmethod(_tcg_features.plug_warnings)
     # What the guest knows each CPU by (for topology.abi): see ._identity.
     cpu_identity = staticmethod(_identity.cpu_identity)
     # qom-set of the ACPI CPU hot-plug switch, query-acpi-ospm-status: see ._acpi.

@@ -186,6 +186,11 @@ class QemuSimulator:
                     error.message, what=command, crash_signal=error.crash_signal
                 ) from None
             return _error(error.qmp_class, error.message)
+        finally:
+            # What QEMU printed while running it (a plugged CPU's warnings): in a
+            # monitor command QEMU names no program (observed on 7.2 and 10.0).
+            for warning in self.vm.take_warnings():
+                self.stderr_lines += (str(warning), *(warning.hint or "").splitlines())
 
     # -- commands ------------------------------------------------------------------
 

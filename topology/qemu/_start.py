@@ -231,6 +231,10 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
         except TopologyError as error:
             error.warnings = (*vm.warnings, *error.warnings)
             raise cli_error(error, device) from None
+        # Printed as the CPU is realized, after the boot CPUs', naming the option
+        # (x86 TCG features; observed on 7.2 and 10.0).
+        found = tuple(attrs.evolve(warning, where=device.where) for warning in vm.take_warnings())
+        vm.warnings = (*vm.warnings, *found)
     # The board's checks at the first machine reset (a plugin's check_reset).
     check_reset = getattr(chosen.arch, "check_reset", None)
     if check_reset is not None:
