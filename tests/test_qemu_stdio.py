@@ -193,6 +193,23 @@ def test_refused_start_prints_qemus_text_and_status() -> None:
     )
 
 
+def test_warnings_of_a_hot_plugged_vcpu_go_to_stderr_as_it_is_added() -> None:
+    # QEMU 7.2 under TCG prints the x2apic line for each vCPU it realizes: the boot
+    # CPU's with the program name, the device_add one without (observed on 7.2.22).
+    argv = [*stand_in("x86_64", "--qemu-version", "7.2"), *BASE, *QMP]
+    proc = spawn([*argv, "-M", "q35", "-cpu", "qemu64,x2apic=on", "-smp", "1,maxcpus=2"])
+    plug = {"driver": "qemu64-x86_64-cpu", "socket-id": 0, "core-id": 1, "thread-id": 0}
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "device_add", "arguments": plug},
+        {"execute": "quit"},
+    ]
+    text = "".join(json.dumps(command) + "\n" for command in commands).encode()
+    _out, err = proc.communicate(text, timeout=30)
+    line = "warning: TCG doesn't support requested feature: CPUID.01H:ECX.x2apic [bit 21]"
+    assert err.decode().splitlines() == [f"qemu-system-x86_64: {line}", line]
+
+
 def test_a_qemu_crash_is_a_death_by_the_same_signal() -> None:
     # QEMU 10.0 aborts for more than 255 x86 CPUs without x2apic (exit -6).
     argv = [*stand_in("x86_64", "--qemu-version", "10.0"), *BASE, *QMP, "-smp", "300"]

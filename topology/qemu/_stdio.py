@@ -45,7 +45,7 @@ from typing import Any, Final, NoReturn
 from topology._errors import OptionSyntaxError, TopologyError
 from topology._hotplug_props import qdict_order
 from topology._versions import SUPPORTED_QEMU_VERSIONS
-from topology.qemu._argv import _IGNORED, _KNOWN_ELSEWHERE, _MODELLED
+from topology.qemu._argv import _TAKES_ARGUMENT
 from topology.qemu._qmp_json import JsonError, JsonValue, QmpJsonStream, qmp_json
 from topology.qemu._simulator import QemuCrashError, QemuSimulator, QemuStartError
 
@@ -136,7 +136,7 @@ def _own_options(argv: Sequence[str]) -> tuple[str, str, list[str]]:
 
 def _check_monitors(qemu_argv: Sequence[str]) -> None:
     """Exactly one monitor, ``-qmp stdio``: the only one the stand-in can serve."""
-    takes = {**_MODELLED, **_IGNORED, **_KNOWN_ELSEWHERE}
+    takes = _TAKES_ARGUMENT
     monitors: list[tuple[str, str]] = []
     position = 1
     while position < len(qemu_argv):
@@ -292,12 +292,16 @@ class _Monitor:
             if refused is not None:
                 return refused
             enable_oob = "oob" in arguments.get("enable", [])
+        printed = len(self._simulator.stderr_lines)
         try:
             reply = self._simulator.qmp(command, arguments)
         except QemuCrashError as crash:
             self._flush_events()
             _write(2, f"{crash.message}\n")
             _die(crash.crash_signal or signal.SIGABRT)
+        # What QEMU prints while it runs the command (the warnings of a vCPU it
+        # realizes for device_add) goes to stderr as it happens.
+        _write(2, "".join(f"{line}\n" for line in self._simulator.stderr_lines[printed:]))
         if command == "qmp_capabilities" and "return" in reply and not self._negotiated:
             self._negotiated = True
             self._oob = enable_oob
