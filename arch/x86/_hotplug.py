@@ -229,7 +229,10 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
     # acpi=off removes i440fx's PIIX4 PM (the ACPI device); q35's ICH9 keeps its
     # own, so q35 answers as with ACPI (observed on QEMU 7.2).
     no_acpi_device = not vm.machine.name.startswith("pc-q35-")
-    if vm.machine.options.get("acpi") == "off" and no_acpi_device:
+    acpi_off = vm.machine.options.get("acpi") == "off"
+    # isapc has no ACPI device at all (observed on QEMU 7.2: even the boot CPU
+    # gets this answer, not "Boot CPU is unpluggable").
+    if (acpi_off and no_acpi_device) or vm.machine.name == "isapc":
         raise _fail("CPU hot unplug not supported without ACPI", "id")
     if slot_index == 0:
         raise _fail("Boot CPU is unpluggable", "id")
