@@ -122,6 +122,22 @@ def tcg_feature_lines(
     return sorted(dropped, key=order.index), sorted(lines, key=order.index)
 
 
+def _latest_version(model: str, version: QemuVersion) -> str:
+    """The newest ``MODEL-vN``: what an unversioned model is on microvm.
+
+    PC machine types pin the version an unversioned model name stands for;
+    microvm pins none, so QEMU takes the newest (observed on 7.2 and 10.0:
+    ``-cpu EPYC-Rome`` warns as EPYC-Rome-v2 on 7.2 and as -v4 on 10.0 there).
+    """
+    models: dict[str, list[str]] = _data("10.0" if version.at_least("10.0") else "7.2")["models"]  # type: ignore[assignment]
+    numbers = [
+        int(name.rsplit("-v", 1)[1])
+        for name in models
+        if name.startswith(f"{model}-v") and name.rsplit("-v", 1)[1].isdigit()
+    ]
+    return f"{model}-v{max(numbers)}" if numbers else model
+
+
 def tcg_feature_warnings(
     machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
 ) -> tuple[QemuWarning, ...]:
@@ -135,6 +151,8 @@ def tcg_feature_warnings(
         for newest, models, settings in _COMPAT:
             if release <= newest and (models is None or model in models):
                 compat.extend(settings)
+    if machine_type.name == "microvm":
+        model = _latest_version(model, version)
     # The machine's compat properties come first; -cpu's override them.
     dropped, lacking = tcg_feature_lines(model, [*compat, *features], version)
     return (
