@@ -31,11 +31,13 @@ EXAMPLES = max(1, int(os.environ.get("CPUTOPO_QEMU_EXAMPLES", "320")) // 8)
 
 
 def _feature_names(version: str, model: str) -> list[str]:
-    """One name per feature (QEMU warns about aliases mixed), vmx and arch-lbr left out.
+    """One name per feature (QEMU warns about aliases mixed); vmx, arch-lbr, intel-pt left out.
 
     ``vmx=on`` on a model that lists VMX capabilities adds a line per
     capability TCG lacks, ``arch-lbr=on`` on a model with XSAVE its XSS
-    component (``CPUID.0DH:ECX [bit 15]``): neither is modelled.
+    component (``CPUID.0DH:ECX [bit 15]``), and ``intel-pt=on`` where the CPUID
+    level stays below 0x14 (old PC types that do not raise it) says "Intel PT
+    need CPUID leaf 0x14, ..." instead: none of these is modelled.
     """
     data = _data(version)
     on: dict[str, str] = data["features"]  # type: ignore[assignment]
@@ -43,7 +45,7 @@ def _feature_names(version: str, model: str) -> list[str]:
     own = [line.split(" [bit ", 1)[0].rsplit(".", 1)[-1] for line in models.get(model, [])]
     by_line = {line: name for name, line in sorted(on.items()) if "_" not in name}
     names = {*by_line.values(), *(name for name in own if name and name not in on)}
-    return sorted(names - {"vmx", "arch-lbr"})
+    return sorted(names - {"vmx", "arch-lbr", "intel-pt"})
 
 
 @st.composite
