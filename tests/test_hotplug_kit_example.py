@@ -163,7 +163,7 @@ _SETTINGS = settings(
 
 
 def test_the_correct_toy_agrees_with_qemu() -> None:
-    run_state_machine_as_test(ToyComparison, settings=_SETTINGS)  # type: ignore[no-untyped-call]
+    run_state_machine_as_test(ToyComparison, settings=_SETTINGS)  # type: ignore[no-untyped-call, unused-ignore]
 
 
 def test_the_kit_catches_the_toy_that_waits_for_the_guest() -> None:
@@ -171,5 +171,5 @@ def test_the_kit_catches_the_toy_that_waits_for_the_guest() -> None:
     # shrinking it several seconds (docs/strategies.md shows the shrunk report).
     fast = settings(_SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
     with pytest.raises(AssertionError, match="the tool's present vCPUs differ") as caught:
-        run_state_machine_as_test(BuggyToyComparison, settings=fast)  # type: ignore[no-untyped-call]
+        run_state_machine_as_test(BuggyToyComparison, settings=fast)  # type: ignore[no-untyped-call, unused-ignore]
     assert "extra [PresentCpu(" in str(caught.value)
