@@ -76,6 +76,7 @@ import attrs
 
 from ._cint import parse_int64
 from ._errors import OptionSyntaxError, ParameterError
+from ._identifiers import IDENTIFIER_HINT, is_identifier
 from ._topology import QemuWarning
 from ._unknown_member import _GlibHashSet
 from ._versions import QemuVersion
@@ -132,8 +133,6 @@ _UINT64_MAX: Final = 2**64 - 1
 # The opts visitor refuses ranges of this many elements or more.
 _RANGE_MAX: Final = 65536
 _C_SPACE: Final = " \t\n\v\f\r"
-_ID: Final = re.compile(r"[A-Za-z][A-Za-z0-9._\-]*")
-_ID_HINT: Final = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
 _DIGITS: Final = {8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
 _SUFFIX_POWER: Final = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 _STRERROR: Final = {"erange": "Numerical result out of range", "einval": "Invalid argument"}
@@ -830,11 +829,11 @@ def parse_numa(text: str, *, qemu_version: str | QemuVersion | None = None) -> N
     # QemuOpts looks for the first id before anything else, reading every item
     # (the first one too) as key=value or flag.
     opts_id = next((value for name, value, _ in _opt_items(text, None) if name == "id"), None)
-    if opts_id is not None and not _ID.fullmatch(opts_id):
+    if opts_id is not None and not is_identifier(opts_id):
         error = OptionSyntaxError(
             "Parameter 'id' expects an identifier", option="-numa", text=text, what="id"
         )
-        error.hint = _ID_HINT
+        error.hint = IDENTIFIER_HINT
         raise error
     items: list[tuple[str, str]] = []
     for name, value, flag in _opt_items(text, "type"):

@@ -16,12 +16,12 @@ import attrs
 
 from topology._cint import parse_int64
 from topology._errors import OptionSyntaxError, ParameterError, TopologyError
+from topology._identifiers import IDENTIFIER_HINT, is_identifier
 from topology._numa_options import _opt_items
 from topology.qemu._argv import UnsupportedOptionError
 
 __all__ = ["DeviceOption", "as_text_error", "cli_error", "read_device", "typed_text"]
 
-_IDENTIFIER: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 _BOOLEANS: Final = {
     "on": True,
     "yes": True,
@@ -73,11 +73,11 @@ where='-device qemu64-x86_64-cpu,socket-id=0x1,core-id=0,id=c1')
     items = list(_opt_items(text, "driver"))
     values = {name: value for name, value, _flag in items}
     device_id = next((value for name, value, _ in items if name == "id"), None)
-    if device_id is not None and not _IDENTIFIER.fullmatch(device_id):
+    if device_id is not None and not is_identifier(device_id):
         raise ParameterError(
             f"{where}: Parameter 'id' expects an identifier",
             what="id",
-            hint="Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+            hint=IDENTIFIER_HINT,
         )
     driver = values.pop("driver", None)
     values.pop("id", None)

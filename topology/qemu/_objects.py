@@ -9,12 +9,12 @@ zero is refused when the object is created, later
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 import attrs
 
 from topology._errors import OptionSyntaxError, ParameterError
+from topology._identifiers import IDENTIFIER_HINT, is_identifier
 from topology._keyval import parse_keyval
 from topology._numa_options import _strtosz
 from topology._versions import QemuVersion
@@ -22,10 +22,6 @@ from topology.qemu._argv import UnsupportedOptionError
 
 __all__ = ["MemoryBackend", "read_object"]
 
-_IDENTIFIER: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
-_IDENTIFIER_HINT: Final = (
-    "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
-)
 
 #: The members each modelled backend type takes (QAPI MemoryBackend*Properties);
 #: required ones besides ``id`` and ``size`` are listed in _REQUIRED.
@@ -135,8 +131,8 @@ def read_object(text: str, *, spelled: str, version: QemuVersion) -> MemoryBacke
     object_id = tree.get("id")
     if object_id is None:
         raise fail("Parameter 'id' is missing", "id")
-    if not isinstance(object_id, str) or not _IDENTIFIER.fullmatch(object_id):
-        raise fail("Parameter 'id' expects an identifier", "id", _IDENTIFIER_HINT)
+    if not isinstance(object_id, str) or not is_identifier(object_id):
+        raise fail("Parameter 'id' expects an identifier", "id", IDENTIFIER_HINT)
     for member in tree:
         if member not in _MEMBERS[qom_type]:
             raise fail(f"Invalid parameter '{member}'", member)

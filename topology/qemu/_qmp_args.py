@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology._errors import ParameterError
+from topology._identifiers import is_identifier
 
 __all__ = ["check_arguments", "device_add_props"]
 
@@ -82,7 +83,7 @@ def device_add_props(
         texts.pop("id", None)
         if driver is None:
             raise ParameterError("Parameter 'driver' is missing", what="driver")
-        if device_id is not None and not _is_identifier(device_id):
+        if device_id is not None and not is_identifier(device_id):
             raise ParameterError("Parameter 'id' expects an identifier", what="id")
         from topology.qemu._devices import typed_text
 
@@ -93,12 +94,3 @@ def device_add_props(
     if not isinstance(json_driver, str):
         raise ParameterError("Parameter 'driver' is missing", what="driver")
     return json_driver, json_id if isinstance(json_id, str) else None, props
-
-
-def _is_identifier(text: str) -> bool:
-    return (
-        bool(text)
-        and text[0].isascii()
-        and text[0].isalpha()
-        and all(char.isascii() and (char.isalnum() or char in "-._") for char in text)
-    )
