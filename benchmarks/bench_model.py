@@ -50,7 +50,7 @@ def main() -> None:
         smp = f"{size // 2},sockets={size // 64},cores=32,threads=2,maxcpus={size}"
         build = _best(lambda m=machine, s=smp: topology.VirtualMachine.start(m, s), 3)
         vm = topology.VirtualMachine.start(machine, smp)
-        vm.board_state[ACPI_LEGACY] = False
+        vm.stash[ACPI_LEGACY] = False
         query = _best(lambda v=vm: topology.query_hotpluggable_cpus(v), 3)
         free = vm.slots[-1]
 

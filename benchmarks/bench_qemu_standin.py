@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.qemu_runner import BASE_ARGS, run_qemu
-from topology._smp_resolve import _resolve_cached
+from topology._resolve.smp import _resolve_cached
 from topology.qemu import QemuSimulator
 from topology.qemu._simulator import _STARTED
 

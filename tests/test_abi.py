@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import topology
 from arch.x86._hotplug import ACPI_LEGACY
 from topology import abi
-from topology._cli import main
-from topology._migration import device_ids
+from topology._cli.main import main
+from topology.abi._migration import device_ids
 from topology.qemu import QemuSimulator
 
 Severity = abi.Severity
@@ -368,7 +368,7 @@ def reachable_vms(draw: st.DrawFn) -> topology.VirtualMachine:
         )
     else:
         vm = topology.VirtualMachine.start(chosen, smp, memory=memory)
-    vm.board_state[ACPI_LEGACY] = False  # the x86 guest switched to modern mode
+    vm.stash[ACPI_LEGACY] = False  # the x86 guest switched to modern mode
     for step in range(draw(st.integers(0, 8))):
         action = draw(st.integers(0, 3))
         try:
@@ -464,7 +464,7 @@ def test_a_saved_model_loads_back_exactly(vm: topology.VirtualMachine) -> None:
 
 def test_a_boot_cpu_after_a_hole_becomes_a_device_with_its_own_id() -> None:
     vm = start_vm("x86_64", ["-M", "pc-q35-7.2", "-smp", "4"])
-    vm.board_state[ACPI_LEGACY] = False
+    vm.stash[ACPI_LEGACY] = False
     vm.request_unplug("/machine/unattached/device[3]")  # slot 2
     vm.complete_unplug("/machine/unattached/device[3]")
     plan = abi.migration_plan(vm)

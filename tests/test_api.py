@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pickle
-import sys
 import types
 
 import pytest
 
 import topology
-from topology import _plugins
 
 
 def test_all_lists_exactly_the_public_names() -> None:
@@ -66,84 +64,6 @@ def test_unknown_arch_suggests_a_name() -> None:
 def test_plugins_are_found_by_target_and_by_name() -> None:
     assert topology.get_arch("x86_64") is topology.get_arch("x86")
     assert {"x86_64", "ppc64", "s390x", "aarch64"} <= set(topology.arch_names())
-
-
-def test_a_broken_plugin_fails_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = types.ModuleType("cputopo_test_broken")
-    module.PLUGIN = object()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cputopo_test_broken", module)
-    monkeypatch.setitem(_plugins._registry(), "broken", "cputopo_test_broken:PLUGIN")
-    _plugins._plugin.cache_clear()
-    try:
-        with pytest.raises(topology.PluginError, match=r"'broken'.*lacks name, targets"):
-            topology.get_arch("broken")
-    finally:
-        _plugins._plugin.cache_clear()
-
-
-def test_a_third_party_plugin_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    class RiscvPlugin:
-        name = "riscv"
-        targets = ("riscv64",)
-
-        def machine_types(self, version: topology.QemuVersion) -> list[topology.MachineType]:
-            return [topology.MachineType(name="virt", max_cpus=512, default_cpu="rv64")]
-
-        def default_machine(self, version: topology.QemuVersion) -> str | None:
-            return "virt"
-
-        def check_board(self, *args: object) -> list[topology.QemuWarning]:
-            return []
-
-        def possible_slots(
-            self, machine_type: object, topo: topology.CpuTopology, *args: object
-        ) -> list[topology.CpuSlot]:
-            return [
-                topology.CpuSlot(
-                    index=i,
-                    type="rv64-riscv-cpu",
-                    vcpus_count=1,
-                    arch_id=i,
-                    first_cpu_index=i,
-                    props=topology.SlotProps(socket_id=i // topo.cores, core_id=i % topo.cores),
-                )
-                for i in range(topo.max_cpus)
-            ]
-
-        def default_node(self, slot: topology.CpuSlot, *args: object) -> int:
-            return 0
-
-        def boot_qom_path(self, machine_type: object, slot: topology.CpuSlot, position: int) -> str:
-            return f"/machine/soc/harts[{position}]"
-
-        def select_slot(self, vm: topology.VmView, driver: str, props: object) -> int:
-            free = [s.index for s in vm.slots if vm.state(s.index) is None]
-            return free[0]
-
-        def request_unplug(self, vm: topology.VmView, index: int) -> topology.UnplugResult:
-            return topology.UnplugResult.REMOVED
-
-        def cpu_status(self, vm: topology.VmView, cpu_index: int) -> dict[str, object]:
-            return {}
-
-        def legacy_cpu_add(self, vm: topology.VmView, cpu_id: int) -> tuple[str, dict[str, object]]:
-            raise topology.BoardError("Not supported")
-
-    module = types.ModuleType("cputopo_test_riscv")
-    module.PLUGIN = RiscvPlugin()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cputopo_test_riscv", module)
-    monkeypatch.setitem(_plugins._registry(), "riscv", "cputopo_test_riscv:PLUGIN")
-    _plugins._plugin.cache_clear()
-    try:
-        assert isinstance(topology.get_arch("riscv64"), topology.ArchPlugin)
-        assert topology.machine("riscv64").resolve("4,sockets=2").cores == 2
-        # The core's VM model works for it unchanged.
-        vm = topology.VirtualMachine.start(topology.machine("riscv64"), "2,sockets=2,maxcpus=4")
-        vm.plug("rv64-riscv-cpu", id="h0")
-        vm.request_unplug("/machine/soc/harts[0]")
-        assert vm.present_cpu_indexes() == [1, 2]
-    finally:
-        _plugins._plugin.cache_clear()
 
 
 def test_builtin_plugins_are_registered_as_entry_points() -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from topology._cli import EXAMPLE_SMP, main
+from topology._cli.main import EXAMPLE_SMP, main
 
 
 def test_builtin_example_resolves(capsys: pytest.CaptureFixture[str]) -> None:

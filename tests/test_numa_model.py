@@ -1,4 +1,4 @@
-"""The NUMA model (``topology._numa`` through ``VirtualMachine.start``) against QEMU.
+"""The NUMA model (``topology._model.numa`` through ``VirtualMachine.start``) against QEMU.
 
 Three kinds of tests:
 
@@ -1191,7 +1191,7 @@ def test_negative_node_id_is_refused() -> None:
 def test_from_options_takes_the_pieces_alone() -> None:
     machine = topology.machine("aarch64", "virt-7.2", qemu_version="7.2", gic_version="3")
     topo = machine.resolve("4,sockets=2")
-    slots = machine.arch.possible_slots(machine.type, topo, machine.options, machine.qemu_version)
+    slots = machine.arch.possible_slots(machine.board(topo))
     numa = NumaConfig.from_options(
         machine,
         topo,

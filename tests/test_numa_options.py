@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from tests.conftest import require_qemu
 from tests.qemu_runner import QemuRun, run_qemu
 from topology import OptionSyntaxError, ParameterError, TopologyError
-from topology._numa_options import (
+from topology._parse.numa import (
     HMAT_CACHE_ASSOCIATIVITIES,
     HMAT_CACHE_POLICIES,
     HMAT_LB_DATA_TYPES,

@@ -33,7 +33,7 @@ from tests.test_abi import (
     start_vm,
 )
 from topology import abi
-from topology._model_file import replay
+from topology.abi._model_file import replay
 
 pytestmark = pytest.mark.qemu
 

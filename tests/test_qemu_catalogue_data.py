@@ -33,7 +33,8 @@ from tests.conftest import require_qemu
 from tests.qemu_runner import qemu_command, run_qemu
 from tests.qemu_tables import capture_option_cases
 from tests.qemu_tables.option_cases import ROWS
-from topology.qemu import QemuSimulator, QemuStartError, _capture
+from tools import capture_catalogue as _capture
+from topology.qemu import QemuSimulator, QemuStartError
 from topology.qemu import _catalogue as catalogue
 
 # An eighth of the suite-wide count, like the other new QEMU-backed files.
@@ -212,7 +213,7 @@ def test_option_table_covers_both_releases() -> None:
 # --- properties -machine takes that -machine TYPE,help does not list ------------
 
 # Each row was seen on real QEMU (-machine TYPE,NAME=<garbage> does not answer
-# "not found"; python3 -m topology.qemu._capture, 7.2.22 and 10.0.13).
+# "not found"; python3 -m tools.capture_catalogue, 7.2.22 and 10.0.13).
 INSTANCE_CASES = [
     # (target, release, machine type or alias, name, QOM type text)
     ("ppc64", "7.2", "pseries-7.2", "vsmt", "uint32"),
@@ -395,7 +396,9 @@ def test_whole_lists_match_qemu(pair: tuple[str, str]) -> None:
     assert machines is not None
     assert catalogue.format_machine_list(machines) == _help(target, version, "-machine", "help")
     cpu = _capture.parse_cpu_help(
-        _help(target, version, "-cpu", "help"), aliases_are_classes=target == "x86_64"
+        _help(target, version, "-cpu", "help"),
+        aliases_are_classes=target == "x86_64",
+        names_case_folded=target == "ppc64",
     )
     assert catalogue.cpu_models(target, version) == {
         name: cpu["aliases"].get(name)  # type: ignore[attr-defined]

@@ -23,8 +23,8 @@ import topology
 from arch.x86._hotplug import ACPI_LEGACY
 from tests.conftest import require_qemu
 from tests.qemu_runner import run_qemu
-from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
-from topology._vm import VirtualMachine
+from topology._model.vm import VirtualMachine
+from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 
 pytestmark = pytest.mark.qemu
 
@@ -211,7 +211,7 @@ def test_x86_unplug_after_the_guest_switches_acpi_to_modern_mode(machine_name: s
     ]  # fmt: skip
     run = run_qemu("x86_64", ["-machine", machine_name, "-smp", smp], commands)
     vm = VirtualMachine.start(topology.machine("x86_64", machine_name, qemu_version="7.2"), smp)
-    vm.board_state[ACPI_LEGACY] = False
+    vm.stash[ACPI_LEGACY] = False
     for (command, arguments), reply in zip(commands[1:-1], run.replies[1:-1], strict=True):
         assert arguments is not None
         assert _model_reply(vm, command, arguments) == _qemu_reply(reply), (command, arguments)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from arch.x86 import switch_acpi_to_modern
 from tests.conftest import require_qemu
 from tests.qemu_runner import QEMU_VERSIONS, qemu10_root, qemu_command
 from topology.qemu.live import LiveMismatchError, LiveQemu, LiveRefusedError
@@ -122,7 +123,7 @@ def test_x86_unplug_after_the_switch_to_modern_acpi(start: Any, version: str) ->
         assert refused.value.message == (
             "acpi: device unplug request for not supported device type: qemu64-x86_64-cpu"
         )
-        assert live.switch_acpi_to_modern() == {"return": {}}
+        assert switch_acpi_to_modern(live) == {"return": {}}
         assert live.execute("device_del", {"id": "hp0"}) == {"return": {}}
         # A request only: the CPU stays until the guest ejects it, in QEMU and model.
         assert live.differences() == []

@@ -21,7 +21,7 @@ What TCG shows (observed with ``tests/qemu_runner.py``, ``-accel tcg``):
   'qemu-s390x-cpu.socket-id' not found``).
 
 With two bad properties in one ``device_add``, QEMU reports the first in its
-QDict hash order (``topology._hotplug_props.qdict_order``); the generated
+QDict hash order (``topology._parse.qom_props.qdict_order``); the generated
 commands carry up to two.
 """
 
@@ -39,8 +39,8 @@ from arch.s390x import qmp_commands
 from tests.conftest import require_qemu
 from tests.qemu_runner import run_qemu
 from tests.test_qemu_hotplug import _qemu_reply, _without_host_threads
-from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
-from topology._vm import VirtualMachine
+from topology._model.vm import VirtualMachine
+from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 
 pytestmark = pytest.mark.qemu
 
@@ -118,11 +118,11 @@ def check(version: str, machine_name: str, smp: str, sequence: list[tuple[str, A
     assert run.exit_code == 0, run.stderr_lines
     context = f"{version} {machine_name} -smp {smp}"
     for (command, arguments), reply in zip(sequence, run.replies, strict=False):
-        board, slots = dict(vm.board_state), vm.snapshot()
+        board, slots = vm.stash.copy(), vm.snapshot()
         ours = _model_reply(vm, command, arguments)
         assert ours == _qemu_reply(reply), f"{context}: {command} {arguments}"
         if "error" in ours:
-            assert (vm.board_state, vm.snapshot()) == (board, slots)
+            assert (vm.stash, vm.snapshot()) == (board, slots)
     hotpluggable, cpus_fast = run.replies[len(sequence) :]
     assert query_hotpluggable_cpus(vm) == hotpluggable["return"], context
     qemu_cpus: list[dict[str, Any]] = cpus_fast["return"]  # type: ignore[assignment]

@@ -21,7 +21,7 @@ import topology
 from tests.conftest import require_qemu
 from tests.qemu_runner import BASE_ARGS, run_qemu
 from topology import strategies as ts
-from topology._st_values import QEMU_STARTUP_ARGS
+from topology.strategies._values import QEMU_STARTUP_ARGS
 
 pytestmark = pytest.mark.qemu
 

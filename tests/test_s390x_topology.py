@@ -47,11 +47,11 @@ def qmp(vm: VirtualMachine, command: str, args: Mapping[str, object] | None = No
 def refused(vm: VirtualMachine, message: str, action: object) -> None:
     """``action`` raises ``message`` and leaves the VM exactly as it was."""
     assert callable(action)
-    board, slots = dict(vm.board_state), vm.snapshot()
+    board, slots = vm.stash.copy(), vm.snapshot()
     with pytest.raises(topology.TopologyError) as error:
         action()
     assert str(error.value) == message
-    assert vm.board_state == board
+    assert vm.stash == board
     assert vm.snapshot() == slots
 
 
@@ -317,14 +317,14 @@ def test_sequences_keep_the_invariants(ops: list[tuple[str, dict[str, object]]])
     """Sockets never overflow, dedicated CPUs are high, refusals change nothing."""
     vm = kvm_vm("2,drawers=1,books=1,sockets=2,cores=4,maxcpus=8")
     for kind, args in ops:
-        board, slots = dict(vm.board_state), vm.snapshot()
+        board, slots = vm.stash.copy(), vm.snapshot()
         try:
             if kind == "plug":
                 vm.plug(DRIVER, args)
             else:
                 qmp(vm, "set-cpu-topology", args)
         except topology.TopologyError:
-            assert vm.board_state == board
+            assert vm.stash == board
             assert vm.snapshot() == slots
         placements = [placement_of(vm, core) for core in range(8)]
         present = [p for p in placements if p is not None]

@@ -156,7 +156,7 @@ def test_values_wrap_at_32_bits() -> None:
     )
 )
 def test_keyval_fast_path_agrees_with_the_general_parser(text: str) -> None:
-    from topology._keyval import parse_keyval, parse_keyval_general
+    from topology._parse.keyval import parse_keyval, parse_keyval_general
 
     def outcome(parse: Any) -> object:
         try:

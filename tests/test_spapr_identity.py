@@ -33,7 +33,7 @@ from arch.spapr._identity import (
 )
 from tests.conftest import require_qemu
 from tests.qemu_runner import run_qemu
-from topology._vm import VirtualMachine
+from topology._model.vm import VirtualMachine
 
 # (cpu_index, threads, vsmt, vcpu id): (cpu_index // threads) * vsmt + cpu_index % threads.
 VCPU_ROWS = [

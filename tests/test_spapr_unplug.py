@@ -61,7 +61,7 @@ def test_pseries_rejection_names_the_device_id() -> None:
 def test_x86_guest_rejects_with_ost_events() -> None:
     q35 = topology.machine("x86_64", "pc-q35-7.2", qemu_version="7.2")
     vm = VirtualMachine.start(q35, "2,maxcpus=4")
-    vm.board_state[ACPI_LEGACY] = False
+    vm.stash[ACPI_LEGACY] = False
     vm.plug("qemu64-x86_64-cpu", {"socket-id": 0, "core-id": 3, "thread-id": 0}, id="cpu3")
     vm.request_unplug("cpu3")
     vm.reject_unplug("cpu3")

@@ -28,8 +28,9 @@ from hypothesis.errors import InvalidArgument
 import topology
 from topology import CpuTopology, SlotProps, SmpConfig, TopologyError, VirtualMachine
 from topology import strategies as ts
-from topology._hypothesis_hook import _hypothesis_setup_hook
-from topology._st_values import clone_vm
+from topology.plugin import StashKey
+from topology.strategies._hypothesis_hook import _hypothesis_setup_hook
+from topology.strategies._values import clone_vm
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 2**20
@@ -147,7 +148,7 @@ def test_hotplug_steps_replay_with_their_outcomes(
     setup: tuple[str, str, str, str], data: st.DataObject
 ) -> None:
     model = _start(setup)
-    model.board_state["x86.acpi-cpu-hotplug-legacy"] = data.draw(st.booleans())
+    model.stash[StashKey[bool]("x86.acpi-cpu-hotplug-legacy")] = data.draw(st.booleans())
     before = model.snapshot()
     steps = data.draw(ts.hotplug_sequences(model))
     assert model.snapshot() == before, "the user's model is never changed"
@@ -330,7 +331,7 @@ def test_import_topology_does_not_import_hypothesis() -> None:
 def test_the_hypothesis_entry_point_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     hook = project["entry-points"]["hypothesis"]["cputopo"]
-    assert hook == "topology._hypothesis_hook:_hypothesis_setup_hook"
+    assert hook == "topology.strategies._hypothesis_hook:_hypothesis_setup_hook"
     assert "hypothesis" in project["optional-dependencies"]
 
 

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import require_qemu
 from tests.qemu_runner import BASE_ARGS, run_qemu
 from topology import ParameterError, TopologyError
-from topology._cli import main
+from topology._cli.main import main
 from topology.qemu import validate
 from topology.qemu._validate import read_plan
 

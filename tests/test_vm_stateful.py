@@ -78,7 +78,7 @@ class VmMachine(RuleBasedStateMachine):
 
     @rule()
     def guest_switches_acpi_to_modern(self) -> None:
-        self.vm.board_state[ACPI_LEGACY] = False
+        self.vm.stash[ACPI_LEGACY] = False
 
     @invariant()
     def present_slots_are_possible_and_indexed_by_position(self) -> None:

@@ -2,6 +2,19 @@
 
 The public API lives here; modules whose names start with ``_`` are private.
 
+General layout, in the order data flows through it:
+
+* ``_parse``: option texts (``-smp``, ``-numa``, ``-m``) read as QEMU reads them;
+* ``_resolve``: machine types per release and the ``-smp`` fill-in;
+* ``_model``: the VM (slots, hot-plug state, NUMA), QEMU's start order, the graph;
+* ``_views``: the model as QMP and HMP show it;
+* ``abi``: comparing VMs, migration plans, upgrades, model files (public);
+* ``qemu``: the stand-in that answers a QEMU command line and QMP (public);
+* ``strategies`` and ``testing``: Hypothesis strategies and a test kit (public);
+* ``plugin``: what an architecture plugin is given and returns (public);
+  ``_registry`` finds plugins through the ``topology.arch`` entry points;
+* ``_cli``: the ``cputopo`` command.
+
 >>> import topology
 >>> topo = topology.machine("x86_64", "pc-q35-7.2", qemu_version="7.2").resolve("8,sockets=2")
 >>> topo.sockets, topo.cores, topo.threads, topo.max_cpus
@@ -12,7 +25,7 @@ from __future__ import annotations
 
 import types as _types
 
-from ._errors import (
+from topology._errors import (
     BoardError,
     CpuCountError,
     DeviceTypeError,
@@ -28,10 +41,14 @@ from ._errors import (
     UnknownMachineError,
     UnsupportedVersionError,
 )
-from ._graph import cpu_ids, cpus_of_node, lowest_shared_level, siblings, topology_graph
-from ._machine import Machine, MachineType, machine, machine_types
-from ._memory import MemoryConfig, RamLayout, parse_memory
-from ._numa import (
+from topology._model.graph import (
+    cpu_ids,
+    cpus_of_node,
+    lowest_shared_level,
+    siblings,
+    topology_graph,
+)
+from topology._model.numa import (
     MAX_NUMA_NODES,
     NumaConfig,
     NumaFinding,
@@ -39,7 +56,17 @@ from ._numa import (
     NumaNodeInfo,
     numa_command_line,
 )
-from ._numa_options import (
+from topology._model.slots import CpuSlot, SlotProps
+from topology._model.vm import (
+    DeviceNotFound,
+    GuestPolicy,
+    PlugOrigin,
+    SlotState,
+    UnplugResult,
+    VirtualMachine,
+)
+from topology._parse.memory import MemoryConfig, RamLayout, parse_memory
+from topology._parse.numa import (
     NumaCpu,
     NumaDist,
     NumaHmatCache,
@@ -49,23 +76,16 @@ from ._numa_options import (
     numa_cpu_members,
     parse_numa,
 )
-from ._plugins import ArchPlugin, arch_names, get_arch
-from ._qmp_views import hmp_info_hotpluggable_cpus, query_cpus_fast, query_hotpluggable_cpus
-from ._rules import SmpRules
-from ._slots import CpuSlot, SlotProps
-from ._smp_config import SMP_MEMBERS, SmpConfig, parse_smp
-from ._smp_resolve import resolve_smp
-from ._topology import LEVELS, OPTIONAL_LEVELS, CpuTopology, QemuWarning
-from ._versions import NEWEST_QEMU, SUPPORTED_QEMU_VERSIONS, QemuVersion, qemu_version
-from ._vm import (
-    DeviceNotFound,
-    GuestPolicy,
-    PlugOrigin,
-    SlotState,
-    UnplugResult,
-    VirtualMachine,
-    VmView,
-)
+from topology._parse.smp import SMP_MEMBERS, SmpConfig, parse_smp
+from topology._registry import arch_names, get_arch
+from topology._resolve.machine import Machine, MachineType, machine, machine_types
+from topology._resolve.smp import resolve_smp
+from topology._resolve.smp_rules import SmpRules
+from topology._resolve.topology import LEVELS, OPTIONAL_LEVELS, CpuTopology
+from topology._versions import NEWEST_QEMU, SUPPORTED_QEMU_VERSIONS, QemuVersion, qemu_version
+from topology._views.qmp import hmp_info_hotpluggable_cpus, query_cpus_fast, query_hotpluggable_cpus
+from topology._warnings import QemuWarning
+from topology.plugin import ArchPlugin, VmView
 
 __all__ = [
     "LEVELS",

@@ -1,3 +1,3 @@
-from topology._cli import main
+from topology._cli.main import main
 
 raise SystemExit(main())

@@ -8,7 +8,7 @@ from typing import Final
 
 import attrs
 
-from ._errors import UnsupportedVersionError
+from topology._errors import UnsupportedVersionError
 
 __all__ = ["NEWEST_QEMU", "SUPPORTED_QEMU_VERSIONS", "QemuVersion", "qemu_version"]
 

@@ -33,10 +33,10 @@ from typing import ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ._st_hotplug import candidate_steps
-from ._st_values import HotplugStep, PresentCpu, VmSpec, present_cpus
-from ._st_vm import vm_specs
-from ._vm import VirtualMachine
+from topology._model.vm import VirtualMachine
+from topology.strategies._hotplug import candidate_steps
+from topology.strategies._values import HotplugStep, PresentCpu, VmSpec, present_cpus
+from topology.strategies._vm import vm_specs
 
 __all__ = ["HotplugComparison"]
 

@@ -19,10 +19,10 @@ CPUs it takes; ``docs/arm.md`` has the rules and QEMU's messages.
 
 from __future__ import annotations
 
-from ._cpus import DEFAULT_CPU, virt_cpu_models
-from ._gic import GIC_NCPU, gic_cpu_limit, gic_version, redist_capacity
-from ._mpidr import MPIDR_M_BIT, affinity_group_size, mp_affinity, mpidr
-from ._plugin import PLUGIN, ArmPlugin
+from arch.arm._cpus import DEFAULT_CPU, virt_cpu_models
+from arch.arm._gic import GIC_NCPU, gic_cpu_limit, gic_version, redist_capacity
+from arch.arm._mpidr import MPIDR_M_BIT, affinity_group_size, mp_affinity, mpidr
+from arch.arm._plugin import PLUGIN, ArmPlugin
 
 __all__ = [
     "DEFAULT_CPU",

@@ -17,15 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from arch.arm._cpus import cpu_models, cpu_type
+from arch.arm._gic import gic_version
+from arch.arm._mpidr import affinity_group_size, mp_affinity
+from arch.arm._options import check_properties
 from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
-from topology._cint import UINT32_MASK
-from topology._slots import CpuSlot, SlotProps
-from topology._vm import UnplugResult, VmView
-
-from ._cpus import cpu_models, cpu_type
-from ._gic import gic_version
-from ._mpidr import affinity_group_size, mp_affinity
-from ._options import check_properties
+from topology.plugin import UINT32_MASK, BoardContext, CpuSlot, SlotProps, UnplugResult, VmView
 
 __all__ = [
     "boot_qom_path",
@@ -93,7 +90,7 @@ def possible_slots(
     ]
 
 
-def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
+def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
     return f"/machine/unattached/device[{position}]"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from topology._vm import VmView
+from topology.plugin import VmView
 
 __all__ = ["cpu_identity"]
 

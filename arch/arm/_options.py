@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from arch.arm._cpus import check_cpu_model, cpu_models
+from arch.arm._gic import check_gic_properties
 from topology import MachineType, QemuVersion
-
-from ._cpus import check_cpu_model, cpu_models
-from ._gic import check_gic_properties
 
 __all__ = ["check_properties"]
 

@@ -5,7 +5,7 @@ See ``docs/s390x.md``.
 
 from __future__ import annotations
 
-from ._facility import (
+from arch.s390x._facility import (
     CommandNotFound,
     CpuPlacement,
     Entitlement,
@@ -20,10 +20,17 @@ from ._facility import (
     qmp_commands,
     topology_state,
 )
-from ._identity import CpuIdentity, cpu_identities, lpar_identities
-from ._lpar import LparCore, LparCpu, LparError, LparProfile
-from ._plugin import PLUGIN, S390xPlugin
-from ._stsi import ContainerEntry, CpuEntry, Sysib151, build_sysib, entries_text, stsi_15_1
+from arch.s390x._identity import CpuIdentity, cpu_identities, lpar_identities
+from arch.s390x._lpar import LparCore, LparCpu, LparError, LparProfile
+from arch.s390x._plugin import PLUGIN, S390xPlugin
+from arch.s390x._stsi import (
+    ContainerEntry,
+    CpuEntry,
+    Sysib151,
+    build_sysib,
+    entries_text,
+    stsi_15_1,
+)
 
 __all__ = [
     "PLUGIN",

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from topology._vm import VmView
-
-from ._facility import default_placement, has_topology, placement_of, topology_state
+from arch.s390x._facility import default_placement, has_topology, placement_of, topology_state
+from topology.plugin import VmView
 
 __all__ = ["cpu_identity", "placement_identity", "plug_props"]
 

@@ -22,7 +22,7 @@ the placement properties on ``device_add`` without checking or using them, and
 QEMU 10.0 built for a non-s390x host has neither QMP command (observed; see
 ``tests/test_qemu_s390x_topology.py``).
 
-The state lives in ``vm.board_state[TOPOLOGY_KEY]`` as one frozen
+The state lives in ``vm.stash[TOPOLOGY_KEY]`` as one frozen
 :class:`TopologyState`, replaced whole on every change, so a refused
 operation leaves it as it was.
 """
@@ -35,10 +35,11 @@ from typing import TYPE_CHECKING, Final, Literal, get_args
 import attrs
 
 from topology import BoardError, ParameterError, QemuVersion, TopologyError
+from topology.plugin import StashKey
 
 if TYPE_CHECKING:
     from topology import Machine
-    from topology._vm import VmView
+    from topology.plugin import VmView
 
 __all__ = [
     "TOPOLOGY_KEY",
@@ -65,8 +66,8 @@ Polarization = Literal["horizontal", "vertical"]
 ENTITLEMENTS: Final[tuple[Entitlement, ...]] = get_args(Entitlement)
 POLARIZATIONS: Final[tuple[Polarization, ...]] = get_args(Polarization)
 
-#: The key of the plugin's state in ``vm.board_state``.
-TOPOLOGY_KEY: Final = "s390x.topology"
+#: The key of the plugin's state in ``vm.stash``.
+TOPOLOGY_KEY: Final = StashKey["TopologyState"]("s390x.topology")
 
 UINT16: Final = (0, 2**16 - 1, "uint16_t")
 
@@ -170,7 +171,7 @@ def default_placement(core_id: int, vm: VmView) -> CpuPlacement:
 
 def topology_state(vm: VmView) -> TopologyState:
     """The facility's state of ``vm`` (the initial one until something changes it)."""
-    state = vm.board_state.get(TOPOLOGY_KEY)
+    state = vm.stash.get(TOPOLOGY_KEY)
     return state if isinstance(state, TopologyState) else TopologyState()
 
 
@@ -231,7 +232,7 @@ def plug_placement(vm: VmView, core_id: int, props: Mapping[str, object]) -> Non
     """``s390_topology_setup_cpu``: place a CPU being plugged, or refuse it.
 
     ``props`` were read already (types checked). Records the placement in
-    ``vm.board_state``; the core restores the state if the plug fails later.
+    ``vm.stash``; the core restores the state if the plug fails later.
     """
     given = {name: props[name] for name in ("socket-id", "book-id", "drawer-id") if name in props}
     # -1 is the properties' "not set" value.
@@ -273,7 +274,7 @@ def _entitlement(value: object) -> Entitlement:
 
 
 def _store(vm: VmView, state: TopologyState) -> None:
-    vm.board_state[TOPOLOGY_KEY] = state
+    vm.stash[TOPOLOGY_KEY] = state
 
 
 # -- QMP -----------------------------------------------------------------------

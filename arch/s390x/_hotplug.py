@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from arch.s390x._facility import (
+    has_topology,
+    placement_of,
+    plug_placement,
+    read_dedicated,
+    read_entitlement,
+)
 from topology import (
     BoardError,
     CpuTopology,
@@ -17,17 +24,16 @@ from topology import (
     ParameterError,
     QemuVersion,
 )
-from topology._hotplug_props import INT32, qdict_order, read_int_prop
-from topology._releases import release_key
-from topology._slots import CpuSlot, SlotProps
-from topology._vm import UnplugResult, VmView
-
-from ._facility import (
-    has_topology,
-    placement_of,
-    plug_placement,
-    read_dedicated,
-    read_entitlement,
+from topology.plugin import (
+    INT32,
+    BoardContext,
+    CpuSlot,
+    SlotProps,
+    UnplugResult,
+    VmView,
+    qdict_order,
+    read_int_prop,
+    release_key,
 )
 
 __all__ = [
@@ -74,7 +80,7 @@ def possible_slots(
     return slots
 
 
-def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
+def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
     return f"/machine/unattached/device[{position}]"
 
 

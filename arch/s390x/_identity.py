@@ -23,11 +23,17 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._facility import Entitlement, Polarization, has_topology, placement_of, topology_state
-from ._lpar import LparProfile
+from arch.s390x._facility import (
+    Entitlement,
+    Polarization,
+    has_topology,
+    placement_of,
+    topology_state,
+)
+from arch.s390x._lpar import LparProfile
 
 if TYPE_CHECKING:
-    from topology._vm import VmView
+    from topology.plugin import VmView
 
 __all__ = ["CpuIdentity", "cpu_identities", "lpar_identities"]
 

@@ -35,9 +35,8 @@ from typing import Final, Literal
 
 import attrs
 
+from arch.s390x._facility import Entitlement
 from topology import ParameterError, TopologyError
-
-from ._facility import Entitlement
 
 __all__ = [
     "CONFIGURED",

@@ -11,18 +11,17 @@ import functools
 from collections.abc import Mapping
 from typing import Final
 
-from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._memory import RamLayout
-from topology._releases import (
-    AGE_DEPRECATION_REASON,
-    deprecated_by_age,
+from arch.s390x import _cpu_identity, _facility, _hotplug
+from arch.s390x._facility import ctop_setting
+from topology import BoardError, MachineType, QemuVersion, QemuWarning
+from topology.plugin import (
+    BoardContext,
+    CpuSlot,
+    QmpCommand,
     release_key,
     releases_between,
+    versioned_machine_type,
 )
-from topology._slots import CpuSlot
-
-from . import _cpu_identity, _facility, _hotplug
-from ._facility import ctop_setting
 
 __all__ = ["PLUGIN", "S390xPlugin"]
 
@@ -35,22 +34,21 @@ class S390xPlugin:
 
     name = "s390x"
     targets = ("s390x",)
+    capabilities = frozenset({"cpu_identity", "plug_props", "qmp_commands"})
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
         newest = f"{version.major}.{version.minor}"
         return tuple(
-            MachineType(
-                name=f"s390-ccw-virtio-{release}",
+            versioned_machine_type(
+                f"s390-ccw-virtio-{release}",
+                release=release,
+                version=version,
                 aliases=("s390-ccw-virtio",) if release == newest else (),
                 # books and drawers came with 8.2 and are off on older types.
                 levels={"books", "drawers"} if release_key(release) >= (8, 2) else set(),
                 max_cpus=MAX_CPUS,
-                prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu",
-                deprecation_reason=(
-                    AGE_DEPRECATION_REASON if deprecated_by_age(release, version) else None
-                ),
             )
             # 2.4-2.8 were removed in 10.0.
             for release in releases_between("2.9" if version.at_least("10.0") else "2.4", version)
@@ -59,14 +57,9 @@ class S390xPlugin:
     def default_machine(self, version: QemuVersion) -> str | None:
         return f"s390-ccw-virtio-{version.major}.{version.minor}"
 
-    def check_board(
-        self,
-        machine_type: MachineType,
-        topology: CpuTopology,
-        options: Mapping[str, str],
-        version: QemuVersion,
-        memory: RamLayout | None = None,
-    ) -> list[QemuWarning]:
+    def check_board(self, board: BoardContext) -> list[QemuWarning]:
+        machine_type, options, version = board.machine_type, board.options, board.version
+        topology = board.cpu_topology
         release = machine_type.name.rsplit("-", 1)[1]
         # s390_init_cpus: machine types 7.2 and newer allow one thread, older
         # ones as many as there can be CPUs (ccw_machine_7_1_class_options).
@@ -96,27 +89,29 @@ class S390xPlugin:
                 )
         return []
 
-    def default_node(
-        self,
-        slot: CpuSlot,
-        topology: CpuTopology,
-        nodes: int,
-        machine_type: MachineType,
-        version: QemuVersion,
-    ) -> int:
+    def default_node(self, board: BoardContext, slot: CpuSlot, nodes: int) -> int:
         # The board has no NUMA (no get_default_cpu_node_id); the core never asks.
         raise BoardError("NUMA is not supported by this machine-type", what="numa")
 
     # Slots and hot-plug: see ._hotplug.
-    possible_slots = staticmethod(_hotplug.possible_slots)
-    boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    def possible_slots(self, board: BoardContext) -> list[CpuSlot]:
+        return _hotplug.possible_slots(
+            board.machine_type, board.cpu_topology, board.options, board.version
+        )
+
+    def boot_qom_path(self, board: BoardContext, slot: CpuSlot, position: int) -> str:
+        return _hotplug.boot_qom_path(board, slot, position)
+
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
-    # Optional member (topology._plugins.OPTIONAL_MEMBERS): set-cpu-topology and
+
+    # Optional member (topology._registry.OPTIONAL_MEMBERS): set-cpu-topology and
     # query-s390x-cpu-polarization, 8.2 and later.
-    qmp_commands = staticmethod(_facility.qmp_commands)
+    def qmp_commands(self, board: BoardContext) -> Mapping[str, QmpCommand]:
+        return _facility.qmp_commands(board.version)
+
     # What the guest knows each CPU by (for topology.abi): see ._cpu_identity.
     cpu_identity = staticmethod(_cpu_identity.cpu_identity)
     plug_props = staticmethod(_cpu_identity.plug_props)

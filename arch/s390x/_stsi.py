@@ -31,13 +31,18 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from arch.s390x._facility import (
+    CpuPlacement,
+    Polarization,
+    cpu_placements,
+    has_topology,
+    topology_state,
+)
 from topology import ParameterError
-
-from ._facility import CpuPlacement, Polarization, cpu_placements, has_topology, topology_state
 
 if TYPE_CHECKING:
     from topology import CpuTopology
-    from topology._vm import VmView
+    from topology.plugin import VmView
 
 __all__ = [
     "CPU_TYPE_IFL",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._identity import (
+from arch.spapr._identity import (
     CoreIdentity,
     chip_id,
     core_identities,
@@ -11,7 +11,7 @@ from ._identity import (
     max_server_number,
     vcpu_id,
 )
-from ._plugin import PLUGIN, SpaprPlugin
+from arch.spapr._plugin import PLUGIN, SpaprPlugin
 
 __all__ = [
     "PLUGIN",

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, MachineType, QemuVersion, QemuWarning
-from topology._releases import release_key
+from topology.plugin import release_key
 
 __all__ = ["check_caps"]
 

@@ -21,9 +21,8 @@ layouts under ``-S`` on pseries-6.1 and on the newest type (observed).
 
 from __future__ import annotations
 
-from topology import NumaError
-from topology._releases import release_key
-from topology._vm import VirtualMachine
+from topology import NumaError, VirtualMachine
+from topology.plugin import release_key
 
 __all__ = ["check_form1", "uses_form1"]
 

@@ -9,25 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from arch.spapr._irq import presenters
+from arch.spapr._models import resolve_model
 from topology import (
     BoardError,
     CpuTopology,
     DeviceTypeError,
-    Machine,
     MachineType,
     QemuVersion,
 )
-from topology._hotplug_props import read_int_prop, reject_unknown_props
-from topology._releases import release_key
-from topology._slots import CpuSlot, SlotProps
-from topology._vm import PlugOrigin, UnplugResult, VmView
-
-from ._irq import presenters
-from ._models import resolve_model
+from topology.plugin import (
+    BoardContext,
+    CpuSlot,
+    PlugOrigin,
+    SlotProps,
+    UnplugResult,
+    VmView,
+    read_int_prop,
+    reject_unknown_props,
+)
 
 __all__ = [
     "boot_qom_path",
-    "boot_qom_path_in",
     "cpu_status",
     "legacy_cpu_add",
     "possible_slots",
@@ -60,22 +63,17 @@ def possible_slots(
             first_cpu_index=index * threads,
             # node-id comes from the NUMA configuration (always on for pseries).
             props=SlotProps(core_id=index * threads),
+            core_device=True,
         )
         for index in range(topology.max_cpus // threads)
     ]
 
 
-def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
-    """The path with the type's default ``ic-mode`` (see :func:`boot_qom_path_in`)."""
-    first = 1 if release_key(machine_type.name.removeprefix("pseries-")) >= (4, 1) else 0
-    return f"/machine/unattached/device[{position + first}]"
-
-
-def boot_qom_path_in(machine: Machine, slot: CpuSlot, position: int) -> str:
+def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
     # Observed on QEMU 7.2 and 10.0: a machine with XIVE (ic-mode dual or xive,
     # on POWER9 or newer) creates its spapr-xive as device[0] and the cores follow;
     # a XICS-only machine starts its cores at device[0].
-    xive = "xive-tctx" in presenters(machine.type, machine.options)
+    xive = "xive-tctx" in presenters(board.machine_type, board.options)
     return f"/machine/unattached/device[{position + int(xive)}]"
 
 

@@ -19,10 +19,8 @@ from typing import Final
 
 import attrs
 
-from topology import BoardError, MachineType, ParameterError
-from topology._cint import parse_uint64
-from topology._releases import release_key
-from topology._vm import VirtualMachine, VmView
+from topology import BoardError, MachineType, ParameterError, VirtualMachine
+from topology.plugin import VmView, parse_uint64, release_key
 
 __all__ = [
     "CoreIdentity",

@@ -18,8 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from topology import BoardError, MachineType, ParameterError
-from topology._releases import release_key
-from topology._vm import VmView
+from topology.plugin import VmView, release_key
 
 __all__ = [
     "IC_MODES",

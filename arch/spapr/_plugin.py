@@ -8,20 +8,20 @@ the shared notes §3.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from typing import Final
 
-from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._memory import RamLayout
-from topology._releases import (
+from arch.spapr import _caps, _hotplug, _identity, _irq, _kvm
+from topology import BoardError, MachineType, QemuVersion, QemuWarning
+from topology.plugin import (
     AGE_DEPRECATION_REASON,
+    BoardContext,
+    CpuSlot,
+    RamLayout,
     deprecated_by_age,
     release_key,
     releases_between,
+    versioned_machine_type,
 )
-from topology._slots import CpuSlot
-
-from . import _caps, _hotplug, _identity, _irq, _kvm
 
 __all__ = ["PLUGIN", "SpaprPlugin"]
 
@@ -105,6 +105,15 @@ class SpaprPlugin:
 
     name = "spapr"
     targets = ("ppc64",)
+    capabilities = frozenset(
+        {
+            "check_machine_options",
+            "check_reset",
+            "cpu_identity",
+            "deleted_devices",
+            "unplug_rejected",
+        }
+    )
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
@@ -113,15 +122,14 @@ class SpaprPlugin:
         if "2.12" in releases:
             releases.insert(releases.index("2.12"), "2.12-sxxm")
         return tuple(
-            MachineType(
-                name=f"pseries-{release}",
+            versioned_machine_type(
+                f"pseries-{release}",
+                release=release,
+                version=version,
                 aliases=("pseries",) if release == newest else (),
                 max_cpus=_max_cpus(version),
-                prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu=_default_cpu(version, release),
                 numa=True,
-                # spapr_machine_5_0_class_options keeps -numa node,mem= (numa_mem_supported).
-                numa_mem=release_key(release) <= (5, 0),
                 auto_numa=True,
                 default_ram_size=512 * _MIB,
                 # CPU hot-plug came with pseries-2.7 (observed on QEMU 7.2).
@@ -134,14 +142,9 @@ class SpaprPlugin:
     def default_machine(self, version: QemuVersion) -> str | None:
         return f"pseries-{version.major}.{version.minor}"
 
-    def check_board(
-        self,
-        machine_type: MachineType,
-        topology: CpuTopology,
-        options: Mapping[str, str],
-        version: QemuVersion,
-        memory: RamLayout | None = None,
-    ) -> list[QemuWarning]:
+    def check_board(self, board: BoardContext) -> list[QemuWarning]:
+        machine_type, options, version = board.machine_type, board.options, board.version
+        topology, memory = board.cpu_topology, board.memory
         threads = topology.threads
         tcg = options.get("accel", "tcg") == "tcg"
         if tcg and threads > 1 and not version.at_least("8.1"):
@@ -215,18 +218,16 @@ class SpaprPlugin:
             )
         return warnings
 
-    def check_reset(
-        self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
-    ) -> list[QemuWarning]:
+    def check_reset(self, board: BoardContext) -> list[QemuWarning]:
+        machine_type, options, version = board.machine_type, board.options, board.version
         """The capabilities under TCG: ``spapr_caps_apply`` runs at the first machine
         reset, after the ``-device`` CPUs (observed on 7.2 and 10.0). See ``._caps``."""
         if options.get("accel", "tcg") != "tcg":
             return []
         return _caps.check_caps(machine_type, options, version)
 
-    def check_machine_options(
-        self, machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
-    ) -> None:
+    def check_machine_options(self, board: BoardContext) -> None:
+        machine_type, options = board.machine_type, board.options
         """QEMU's errors for ``vsmt=`` and ``ic-mode=`` values, when ``-machine`` is applied.
 
         They come before every ``-smp`` value check and whatever order they were
@@ -235,21 +236,19 @@ class SpaprPlugin:
         _identity.requested_vsmt(options)
         _irq.check_ic_mode(machine_type, options)
 
-    def default_node(
-        self,
-        slot: CpuSlot,
-        topology: CpuTopology,
-        nodes: int,
-        machine_type: MachineType,
-        version: QemuVersion,
-    ) -> int:
+    def default_node(self, board: BoardContext, slot: CpuSlot, nodes: int) -> int:
         # spapr_get_default_cpu_node_id: core slot index / cores, i.e. the socket.
-        return slot.index // topology.cores % nodes
+        return slot.index // board.cpu_topology.cores % nodes
 
     # Slots and hot-plug: see ._hotplug.
-    possible_slots = staticmethod(_hotplug.possible_slots)
-    boot_qom_path = staticmethod(_hotplug.boot_qom_path)
-    boot_qom_path_in = staticmethod(_hotplug.boot_qom_path_in)
+    def possible_slots(self, board: BoardContext) -> list[CpuSlot]:
+        return _hotplug.possible_slots(
+            board.machine_type, board.cpu_topology, board.options, board.version
+        )
+
+    def boot_qom_path(self, board: BoardContext, slot: CpuSlot, position: int) -> str:
+        return _hotplug.boot_qom_path(board, slot, position)
+
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)

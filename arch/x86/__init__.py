@@ -19,8 +19,9 @@ TopoIds(socket_id=1, die_id=0, module_id=0, core_id=2, thread_id=1)
 
 from __future__ import annotations
 
-from ._apic import ApicLayout, TopoIds
-from ._cpuid import (
+from arch.x86._acpi import switch_acpi_to_modern
+from arch.x86._apic import ApicLayout, TopoIds
+from arch.x86._cpuid import (
     LEVEL_TYPE_CODES,
     CpuidRegs,
     LevelType,
@@ -31,7 +32,7 @@ from ._cpuid import (
     leaf_1f_reported,
     topology_levels,
 )
-from ._plugin import PLUGIN, X86Plugin
+from arch.x86._plugin import PLUGIN, X86Plugin
 
 __all__ = [
     "LEVEL_TYPE_CODES",
@@ -46,5 +47,6 @@ __all__ = [
     "cpuid_leaf_1f",
     "cpuid_leaf_8000001e",
     "leaf_1f_reported",
+    "switch_acpi_to_modern",
     "topology_levels",
 ]

@@ -27,14 +27,16 @@ microvm's GED device answers ``[]``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
+from arch.x86._hotplug import ACPI_LEGACY
 from topology import ParameterError, QemuVersion, TopologyError
-from topology._vm import VmView
+from topology.plugin import QmpAsk, VmView
 
-from ._hotplug import ACPI_LEGACY
+if TYPE_CHECKING:
+    from topology.qemu.live import LiveQemu
 
-__all__ = ["acpi_device", "qmp_commands"]
+__all__ = ["acpi_device", "qmp_commands", "switch_acpi_to_modern", "sync_live"]
 
 _SWITCH: Final = "cpu-hotplug-legacy"
 #: CPU models without the APIC feature (observed: the ACPI device moves down by
@@ -60,6 +62,26 @@ def acpi_device(vm: VmView) -> tuple[str, str] | None:
     return None
 
 
+def sync_live(vm: VmView, ask: QmpAsk) -> None:
+    """The guest's ACPI CPU hot-plug mode, read from the running QEMU's ACPI device."""
+    device = acpi_device(vm)
+    if device is None:
+        return
+    reply = ask("qom-get", {"path": device[0], "property": _SWITCH})
+    if "return" in reply:
+        vm.stash[ACPI_LEGACY] = bool(reply["return"])
+
+
+def switch_acpi_to_modern(live: LiveQemu) -> dict[str, Any]:
+    """Do to a running x86 QEMU what the guest's firmware does at boot: switch ACPI
+    CPU hot-plug to modern mode. Only then does QEMU accept ``device_del`` of an
+    x86 CPU (as a request). The model, checked, follows."""
+    device = acpi_device(live.model.vm)
+    if device is None:
+        raise TopologyError("this QEMU has no ACPI device with cpu-hotplug-legacy", what=_SWITCH)
+    return live.execute("qom-set", {"path": device[0], "property": _SWITCH, "value": False})
+
+
 def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
     """``qom-set`` of the ACPI device; NotImplemented for any other path.
 
@@ -83,7 +105,7 @@ def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
             what=_SWITCH,
             crash_signal=6,
         )
-    vm.board_state[ACPI_LEGACY] = False
+    vm.stash[ACPI_LEGACY] = False
     return {}
 
 
@@ -94,7 +116,7 @@ def query_acpi_ospm_status(vm: VmView, arguments: Mapping[str, object]) -> objec
     name = vm.machine.name
     if name == "isapc" or (name.startswith("pc-i440fx-") and acpi_device(vm) is None):
         raise TopologyError("command is not supported, missing ACPI device", what="acpi")
-    if vm.board_state.get(ACPI_LEGACY, True) or acpi_device(vm) is None:
+    if vm.stash.get(ACPI_LEGACY, True) or acpi_device(vm) is None:
         return []
     entries: list[dict[str, object]] = []
     for index in range(len(vm.slots)):

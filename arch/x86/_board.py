@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from arch.x86._apic import ApicLayout
+from arch.x86._tcg_features import tcg_feature_warnings
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology._cint import UINT32_MASK, as_int32
-from topology._memory import RamLayout
-from topology._releases import release_key
-
-from ._apic import ApicLayout
-from ._tcg_features import tcg_feature_warnings
+from topology.plugin import UINT32_MASK, RamLayout, as_int32, release_key
 
 __all__ = ["check_board"]
 

@@ -46,11 +46,10 @@ from typing import Final, Literal, TypeAlias
 
 import attrs
 
+from arch.x86._apic import APIC_ID_MAX, ApicLayout
 from topology import CpuTopology, ParameterError, QemuVersion
 from topology import qemu_version as _version
-from topology._releases import release_key
-
-from ._apic import APIC_ID_MAX, ApicLayout
+from topology.plugin import release_key
 
 __all__ = [
     "LEVEL_TYPE_CODES",

@@ -8,13 +8,21 @@ after), in QEMU's order and with its texts (QEMU 7.2 observed; notes §2.3-2.6).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
+from arch.x86._apic import ApicLayout, c_semantics_ids
 from topology import BoardError, CpuTopology, DeviceTypeError, MachineType, QemuVersion
-from topology._hotplug_props import UINT32, read_int_prop, reject_unknown_props
-from topology._slots import CpuSlot, SlotProps
-from topology._vm import UnplugResult, VmView
-
-from ._apic import ApicLayout, c_semantics_ids
+from topology.plugin import (
+    UINT32,
+    BoardContext,
+    CpuSlot,
+    SlotProps,
+    StashKey,
+    UnplugResult,
+    VmView,
+    read_int_prop,
+    reject_unknown_props,
+)
 
 __all__ = [
     "ACPI_LEGACY",
@@ -29,7 +37,8 @@ __all__ = [
 
 #: Board-state key: the ACPI CPU hot-plug interface is still in legacy mode
 #: (true until the guest's firmware or OS switches it; a paused VM never does).
-ACPI_LEGACY = "x86.acpi-cpu-hotplug-legacy"
+#: Whether the guest left ACPI CPU hot-plug in legacy mode (cpu-hotplug-legacy).
+ACPI_LEGACY: Final = StashKey[bool]("x86.acpi-cpu-hotplug-legacy")
 
 _IDS = ("socket-id", "die-id", "module-id", "core-id", "thread-id")
 
@@ -115,7 +124,7 @@ def _wrapped_slots(
     return slots
 
 
-def boot_qom_path(machine_type: MachineType, slot: CpuSlot, position: int) -> str:
+def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
     # Observed on QEMU 7.2: device[1] is created between the first and second CPU.
     return f"/machine/unattached/device[{0 if position == 0 else position + 1}]"
 
@@ -236,7 +245,7 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
         raise _fail("CPU hot unplug not supported without ACPI", "id")
     if slot_index == 0:
         raise _fail("Boot CPU is unpluggable", "id")
-    if vm.board_state.get(ACPI_LEGACY, True):
+    if vm.stash.get(ACPI_LEGACY, True):
         raise _fail(
             "acpi: device unplug request for not supported device type: "
             f"{vm.slots[slot_index].type}",

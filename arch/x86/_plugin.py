@@ -10,18 +10,22 @@ later releases the machine definitions in ``hw/i386/pc_piix.c`` and
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Final
 
-from topology import CpuTopology, MachineType, QemuVersion
-from topology._releases import (
+from arch.x86 import _acpi, _board, _hotplug, _identity, _tcg_features
+from topology import MachineType, QemuVersion
+from topology.plugin import (
     AGE_DEPRECATION_REASON,
+    BoardContext,
+    CpuSlot,
+    QemuWarning,
+    QmpCommand,
     deprecated_by_age,
     release_key,
     releases_between,
+    versioned_machine_type,
 )
-from topology._slots import CpuSlot
-
-from . import _acpi, _board, _hotplug, _identity, _tcg_features
 
 __all__ = ["PLUGIN", "X86Plugin"]
 
@@ -46,10 +50,6 @@ def _i440fx_deprecation(release: str, version: QemuVersion) -> str | None:
     return None
 
 
-def _age_deprecation(release: str, version: QemuVersion) -> str | None:
-    return AGE_DEPRECATION_REASON if deprecated_by_age(release, version) else None
-
-
 def _levels(version: QemuVersion) -> frozenset[str]:
     # dies on every PC type; modules from QEMU 9.1 on every PC type, old ones included.
     return frozenset({"dies", "modules"} if version.at_least("9.1") else {"dies"})
@@ -71,22 +71,24 @@ class X86Plugin:
 
     name = "x86"
     targets = ("x86_64",)
+    capabilities = frozenset(
+        {"cpu_identity", "plug_warnings", "qmp_commands", "sync_live", "unplug_rejected"}
+    )
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
         levels = _levels(version)
         newest = f"{version.major}.{version.minor}"
         i440fx = [
-            MachineType(
-                name=f"pc-i440fx-{release}",
+            versioned_machine_type(
+                f"pc-i440fx-{release}",
+                release=release,
+                version=version,
                 aliases=("pc",) if release == newest else (),
                 levels=levels,
                 max_cpus=255,
-                prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
                 numa=True,
-                # pc_*_machine_5_0_options keep -numa node,mem= (numa_mem_supported).
-                numa_mem=release_key(release) <= (5, 0),
                 # pc_*_machine_2_10_options and _5_0_options turn these off.
                 auto_numa_with_memhp=release_key(release) >= (2, 11),
                 auto_numa_with_memdev=release_key(release) >= (5, 1),
@@ -98,20 +100,18 @@ class X86Plugin:
         if "4.0" in q35_releases:
             q35_releases.insert(q35_releases.index("4.0"), "4.0.1")
         q35 = [
-            MachineType(
-                name=f"pc-q35-{release}",
+            versioned_machine_type(
+                f"pc-q35-{release}",
+                release=release,
+                version=version,
                 aliases=("q35",) if release == newest else (),
                 levels=levels,
                 max_cpus=_q35_max_cpus(release),
-                prefer_sockets=release_key(release) <= (6, 1),
                 default_cpu="qemu64",
                 numa=True,
-                # pc_*_machine_5_0_options keep -numa node,mem= (numa_mem_supported).
-                numa_mem=release_key(release) <= (5, 0),
                 # pc_*_machine_2_10_options and _5_0_options turn these off.
                 auto_numa_with_memhp=release_key(release) >= (2, 11),
                 auto_numa_with_memdev=release_key(release) >= (5, 1),
-                deprecation_reason=_age_deprecation(release, version),
             )
             for release in q35_releases
         ]
@@ -138,23 +138,25 @@ class X86Plugin:
         return f"pc-i440fx-{version.major}.{version.minor}"
 
     # Start-time checks and warnings: see ._board.
-    check_board = staticmethod(_board.check_board)
+    def check_board(self, board: BoardContext) -> list[QemuWarning]:
+        return _board.check_board(
+            board.machine_type, board.cpu_topology, board.options, board.version, board.memory
+        )
 
-    def default_node(
-        self,
-        slot: CpuSlot,
-        topology: CpuTopology,
-        nodes: int,
-        machine_type: MachineType,
-        version: QemuVersion,
-    ) -> int:
+    def default_node(self, board: BoardContext, slot: CpuSlot, nodes: int) -> int:
         # x86_get_default_cpu_node_id: the socket (package) id of the slot's APIC ID.
         assert slot.props.socket_id is not None
         return slot.props.socket_id % nodes
 
     # Slots and hot-plug: see ._hotplug.
-    possible_slots = staticmethod(_hotplug.possible_slots)
-    boot_qom_path = staticmethod(_hotplug.boot_qom_path)
+    def possible_slots(self, board: BoardContext) -> list[CpuSlot]:
+        return _hotplug.possible_slots(
+            board.machine_type, board.cpu_topology, board.options, board.version
+        )
+
+    def boot_qom_path(self, board: BoardContext, slot: CpuSlot, position: int) -> str:
+        return _hotplug.boot_qom_path(board, slot, position)
+
     select_slot = staticmethod(_hotplug.select_slot)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
@@ -164,8 +166,12 @@ class X86Plugin:
     plug_warnings = staticmethod(_tcg_features.plug_warnings)
     # What the guest knows each CPU by (for topology.abi): see ._identity.
     cpu_identity = staticmethod(_identity.cpu_identity)
+
     # qom-set of the ACPI CPU hot-plug switch, query-acpi-ospm-status: see ._acpi.
-    qmp_commands = staticmethod(_acpi.qmp_commands)
+    sync_live = staticmethod(_acpi.sync_live)
+
+    def qmp_commands(self, board: BoardContext) -> Mapping[str, QmpCommand]:
+        return _acpi.qmp_commands(board.version)
 
 
 PLUGIN: Final = X86Plugin()

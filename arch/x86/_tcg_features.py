@@ -5,7 +5,7 @@ Under TCG, QEMU filters the features of each x86 vCPU as it realizes it
 requested feature TCG lacks, by feature word and bit: the model's own, minus
 the features ``-cpu`` turns off (with those that depend on them), plus those it
 turns on. What each model and feature prints was captured from QEMU 7.2.22 and
-10.0.13 on q35 with ``-smp 1`` (``python3 -m arch.x86._capture_tcg_features``);
+10.0.13 on q35 with ``-smp 1`` (``python3 -m tools.capture_tcg_features``);
 QEMU 8.x and 9.x answer as 7.2 and 10.x as 10.0 (models added after 7.2 print
 nothing before 10.0).
 
@@ -23,7 +23,7 @@ from importlib import resources
 from typing import Final
 
 from topology import MachineType, QemuVersion, QemuWarning, VmView
-from topology._releases import release_key
+from topology.plugin import release_key
 
 __all__ = ["plug_warnings", "tcg_feature_lines", "tcg_feature_warnings"]
 

@@ -9,7 +9,7 @@ lists with their aliases, the properties of the CPU device type that CPU
 hot-plug uses (``-device TYPE,help``) and the accelerators (``-accel help``).
 
 The data files under ``topology/qemu/data/`` (one per target and release,
-``<target>-<release>.json``) are written by ``python3 -m topology.qemu._capture``
+``<target>-<release>.json``) are written by ``python3 -m tools.capture_catalogue``
 from QEMU 7.2 (the host's binaries) and QEMU 10.0 (the trixie root); the
 instance properties come from QEMU started paused with each machine type
 (``machine_instance_capture`` in each file says how each type's list was read).
@@ -42,7 +42,7 @@ from typing import Final
 
 import attrs
 
-from .._versions import QemuVersion, qemu_version
+from topology._versions import QemuVersion, qemu_version
 
 __all__ = [
     "CAPTURED_VERSIONS",
@@ -66,15 +66,18 @@ __all__ = [
     "resolve_machine_type",
 ]
 
-#: The ``qemu-system-<target>`` binaries captured.
-TARGETS: Final = ("aarch64", "ppc64", "s390x", "x86_64")
+#: The ``qemu-system-<target>`` binaries captured (one data file per target and release).
+TARGETS: Final = tuple(
+    sorted(
+        {
+            entry.name.rsplit("-", 1)[0]
+            for entry in (importlib.resources.files("topology") / "qemu" / "data").iterdir()
+            if entry.name.endswith(".json")
+        }
+    )
+)
 #: The releases captured, oldest first.
 CAPTURED_VERSIONS: Final = (QemuVersion(7, 2), QemuVersion(10, 0))
-
-# Targets whose -cpu names are looked up lower-cased: target/ppc/cpu_init.c,
-# ppc_cpu_class_by_name, lower-cases the name before the alias lookup
-# (checked against QEMU 7.2 and 10.0: "-cpu POWER9" starts).
-_CASE_FOLDED_CPU_NAMES: Final = frozenset({"ppc64"})
 
 Version = str | QemuVersion
 
@@ -110,6 +113,8 @@ class _TargetData:
     cpu_descriptions: Mapping[str, str]
     cpu_aliases: Mapping[str, str]
     cpu_aliases_are_classes: bool
+    # The target lower-cases a -cpu name before looking it up.
+    cpu_names_case_folded: bool
     cpu_machine_versioned: frozenset[str]
     cpu_deprecated: frozenset[str]
     cpu_device_type: str
@@ -179,6 +184,7 @@ def _load(target: str, captured: QemuVersion) -> _TargetData | None:
         cpu_descriptions=types.MappingProxyType(cpu["descriptions"]),
         cpu_aliases=types.MappingProxyType(cpu["aliases"]),
         cpu_aliases_are_classes=cpu["aliases_are_classes"],
+        cpu_names_case_folded=cpu["names_case_folded"],
         cpu_machine_versioned=frozenset(cpu["machine_versioned"]),
         cpu_deprecated=frozenset(cpu["deprecated"]),
         cpu_device_type=raw["cpu_device"]["type"],
@@ -387,7 +393,7 @@ def resolve_cpu_model(target: str, version: Version, name: str) -> str | None:
     data = _data(target, version)
     if data is None:
         return None
-    if target in _CASE_FOLDED_CPU_NAMES:
+    if data.cpu_names_case_folded:
         name = name.lower()
     if name not in data.cpu_descriptions:
         return None

@@ -14,10 +14,10 @@ from typing import Final
 
 import attrs
 
-from topology._cint import parse_int64
 from topology._errors import OptionSyntaxError, ParameterError, TopologyError
-from topology._identifiers import IDENTIFIER_HINT, is_identifier
-from topology._numa_options import _opt_items
+from topology._parse.cint import parse_int64
+from topology._parse.identifiers import IDENTIFIER_HINT, is_identifier
+from topology._parse.numa import _opt_items
 from topology.qemu._argv import UnsupportedOptionError
 
 __all__ = ["DeviceOption", "as_text_error", "cli_error", "read_device", "typed_text"]

@@ -14,9 +14,9 @@ from typing import Final
 import attrs
 
 from topology._errors import OptionSyntaxError, ParameterError
-from topology._identifiers import IDENTIFIER_HINT, is_identifier
-from topology._keyval import parse_keyval
-from topology._numa_options import _strtosz
+from topology._parse.identifiers import IDENTIFIER_HINT, is_identifier
+from topology._parse.keyval import parse_keyval
+from topology._parse.numa import _strtosz
 from topology._versions import QemuVersion
 from topology.qemu._argv import UnsupportedOptionError
 

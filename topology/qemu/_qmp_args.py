@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology._errors import ParameterError
-from topology._identifiers import is_identifier
+from topology._parse.identifiers import is_identifier
 
 __all__ = ["check_arguments", "device_add_props"]
 

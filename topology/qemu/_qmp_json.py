@@ -22,7 +22,7 @@ as QEMU does when stdin closes.
 The writer prints what QEMU prints: ``", "`` and ``": "`` separators, every
 non-ASCII character as an upper-case ``\\uXXXX`` escape, floats as
 ``%.17g``, and the members of every object in QDict order (see
-:func:`topology._hotplug_props.qdict_order`), which is why QEMU's greeting
+:func:`topology._parse.qom_props.qdict_order`), which is why QEMU's greeting
 says ``micro, minor, major``.
 
 >>> stream = QmpJsonStream()
@@ -46,7 +46,7 @@ from typing import Final, TypeAlias
 
 import attrs
 
-from topology._hotplug_props import qdict_order
+from topology._parse.qdict import qdict_order
 
 __all__ = ["JsonError", "JsonValue", "QmpJsonStream", "qmp_json"]
 

@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from topology._errors import HelpRequested, ParameterError, TopologyError
-from topology._qmp_views import query_cpus_fast, query_hotpluggable_cpus
+from topology._model.vm import DeviceNotFound, VirtualMachine
+from topology._registry import hooks
 from topology._versions import QemuVersion, qemu_version
-from topology._vm import DeviceNotFound, VirtualMachine
+from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
+from topology.plugin import QmpCommand
 from topology.qemu._argv import UnsupportedOptionError, program_name, read_command_line
 from topology.qemu._devices import as_text_error
 from topology.qemu._qmp_args import check_arguments, device_add_props
@@ -194,6 +196,10 @@ class QemuSimulator:
 
     # -- commands ------------------------------------------------------------------
 
+    def commands(self) -> frozenset[str]:
+        """The QMP commands the stand-in answers for this VM (the plugin's included)."""
+        return frozenset({"qmp_capabilities", *self._handlers()})
+
     def _handlers(self) -> dict[str, Callable[[dict[str, object]], object]]:
         handlers: dict[str, Callable[[dict[str, object]], object]] = {
             "query-version": self._query_version,
@@ -210,11 +216,9 @@ class QemuSimulator:
         handlers["query-acpi-ospm-status"] = self._query_acpi_ospm_status
         return handlers
 
-    def _plugin_commands(
-        self,
-    ) -> Mapping[str, Callable[[VirtualMachine, Mapping[str, object]], object]]:
-        extra = getattr(self.vm.machine.arch, "qmp_commands", None)
-        return {} if extra is None else extra(self.version)
+    def _plugin_commands(self) -> Mapping[str, QmpCommand]:
+        extra = hooks(self.vm.machine.arch).qmp_commands
+        return {} if extra is None else extra(self.vm.board)
 
     def _qom_set(self, arguments: dict[str, object]) -> object:
         """``qom-set``: the plugin answers for its own objects (the x86 ACPI switch).

@@ -20,15 +20,16 @@ from __future__ import annotations
 import attrs
 
 from topology._errors import OptionSyntaxError, ParameterError, TopologyError
-from topology._hotplug_props import qdict_order
-from topology._keyval import KeyvalTree, parse_keyval
-from topology._machine import machine
-from topology._memory import parse_memory
-from topology._numa import numa_command_line
-from topology._smp_config import parse_smp
-from topology._topology import QemuWarning
+from topology._model.numa import numa_command_line
+from topology._model.vm import VirtualMachine
+from topology._parse.keyval import KeyvalTree, parse_keyval
+from topology._parse.memory import parse_memory
+from topology._parse.qdict import qdict_order
+from topology._parse.smp import parse_smp
+from topology._registry import hooks
+from topology._resolve.machine import machine
 from topology._versions import QemuVersion
-from topology._vm import VirtualMachine
+from topology._warnings import QemuWarning
 from topology.qemu import _catalogue_access as catalogue
 from topology.qemu._argv import CommandLine, UnsupportedOptionError
 from topology.qemu._devices import DeviceOption, cli_error, read_device
@@ -236,10 +237,10 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
         found = tuple(attrs.evolve(warning, where=device.where) for warning in vm.take_warnings())
         vm.warnings = (*vm.warnings, *found)
     # The board's checks at the first machine reset (a plugin's check_reset).
-    check_reset = getattr(chosen.arch, "check_reset", None)
+    check_reset = hooks(chosen.arch).check_reset
     if check_reset is not None:
         try:
-            found = check_reset(chosen.type, chosen.options, version)
+            found = tuple(check_reset(vm.board))
         except TopologyError as error:
             error.warnings = (*vm.warnings, *error.warnings)
             raise

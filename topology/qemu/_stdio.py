@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 from topology._errors import OptionSyntaxError, TopologyError
-from topology._hotplug_props import qdict_order
+from topology._parse.qdict import qdict_order
 from topology._versions import SUPPORTED_QEMU_VERSIONS
 from topology.qemu._argv import _TAKES_ARGUMENT
 from topology.qemu._qmp_json import JsonError, JsonValue, QmpJsonStream, qmp_json
@@ -55,22 +55,6 @@ __all__ = ["main"]
 _TERMINATING: Final = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 #: Options that open a monitor or a character device for one.
 _MONITOR_OPTIONS: Final = ("qmp", "qmp-pretty", "monitor", "mon", "chardev")
-#: The commands the stand-in answers; none of QEMU's allows out-of-band use.
-_MODELLED_COMMANDS: Final = frozenset(
-    {
-        "qmp_capabilities",
-        "query-version",
-        "query-hotpluggable-cpus",
-        "query-cpus-fast",
-        "device_add",
-        "device_del",
-        "qom-set",
-        "query-acpi-ospm-status",
-        "set-cpu-topology",
-        "query-s390x-cpu-polarization",
-        "quit",
-    }
-)
 
 
 class _UsageError(Exception):
@@ -280,7 +264,8 @@ class _Monitor:
         arguments = request.get("arguments", {})
         assert isinstance(arguments, dict)
         if exec_key == "exec-oob":
-            if command in _MODELLED_COMMANDS:
+            # None of the commands the stand-in answers allows out-of-band use.
+            if command in self._simulator.commands():
                 return _error("GenericError", f"The command {command} does not support OOB")
             return _error("CommandNotFound", f"The command {command} has not been found")
         return self._run(command, arguments)

@@ -39,7 +39,8 @@ from typing import Any, TypeVar
 from qemu.qmp import EventListener, ExecuteError, QMPClient
 
 from topology._errors import TopologyError
-from topology._qmp_views import query_hotpluggable_cpus
+from topology._registry import hooks
+from topology._views.qmp import query_hotpluggable_cpus
 from topology.qemu._argv import UnsupportedOptionError
 from topology.qemu._simulator import QemuSimulator
 
@@ -50,7 +51,6 @@ _T = TypeVar("_T")
 #: Commands whose effect the model follows (checked on it before QEMU sees them).
 CHECKED_COMMANDS = frozenset({"device_add", "device_del", "qom-set", "set-cpu-topology"})
 #: The x86 board state the model keeps for the ACPI CPU hot-plug mode.
-_ACPI_LEGACY_STATE = "x86.acpi-cpu-hotplug-legacy"
 
 
 class LiveRefusedError(TopologyError):
@@ -221,7 +221,7 @@ class LiveQemu:
         model = QemuSimulator(self.argv, version=self.version)
         model.qmp("qmp_capabilities")
         self.model = model
-        self._read_acpi_mode()
+        self._sync_board_state()
         for driver, props, device_id in self._hot_plugged():
             arguments = {"driver": driver, **props}
             if device_id is not None:
@@ -256,38 +256,11 @@ class LiveQemu:
             found.append((created, slot["type"], dict(slot["props"]), device_id))
         return [(driver, props, device_id) for _, driver, props, device_id in sorted(found)]
 
-    def _read_acpi_mode(self) -> None:
-        path = self._acpi_device()
-        if path is None:
-            return
-        legacy = self._raw("qom-get", {"path": path, "property": "cpu-hotplug-legacy"})
-        if "return" in legacy:
-            self.model.vm.board_state[_ACPI_LEGACY_STATE] = bool(legacy["return"])
-
-    def _acpi_device(self) -> str | None:
-        """The QOM path of the x86 ACPI device with ``cpu-hotplug-legacy``, if any."""
-        if not self.argv[0].endswith("x86_64") and not self.argv[0].endswith("i386"):
-            return None
-        for number in range(64):
-            path = f"/machine/unattached/device[{number}]"
-            listing = self._raw("qom-list", {"path": path})
-            if "error" in listing:
-                break
-            if any(entry["name"] == "cpu-hotplug-legacy" for entry in listing["return"]):
-                return path
-        return None
-
-    def switch_acpi_to_modern(self) -> dict[str, Any]:
-        """x86: what the guest's firmware does at boot: ACPI CPU hot-plug in modern mode.
-
-        Only then does QEMU accept ``device_del`` of an x86 CPU (as a request).
-        """
-        path = self._acpi_device()
-        if path is None:
-            raise TopologyError("this QEMU has no ACPI device with cpu-hotplug-legacy")
-        return self.execute(
-            "qom-set", {"path": path, "property": "cpu-hotplug-legacy", "value": False}
-        )
+    def _sync_board_state(self) -> None:
+        """Let the plugin read what its stash mirrors of this QEMU (x86: the ACPI mode)."""
+        sync = hooks(self.model.vm.machine.arch).sync_live
+        if sync is not None:
+            sync(self.model.vm, self._raw)
 
     def _take_events(self) -> None:
         for event in self._listener.clear():

@@ -1,0 +1,1 @@
+"""The ``cputopo`` command: a thin shell over the library (``main``, ``diff``, ``validate``)."""
