@@ -1,10 +1,11 @@
 """Check ``topology.resolve_smp`` against QEMU's own SMP parser test vectors.
 
-The table lives in ``tests/qemu_tables/smp_parse_cases.py``; it is a data-only
+The source rows live in ``tests/qemu_tables/smp_parse_cases.py``, a data-only
 port of ``tests/unit/test-smp-parse.c`` from repository qemu/qemu at commit
-12d1a768bdfea6e27a3a829228840d72507613a1 (QEMU 9.1+/10.x semantics), including the
-rows that the C test functions generate in loops.  Every row runs under each
-``prefer_sockets`` policy the C driver checks it under.
+12d1a768bdfea6e27a3a829228840d72507613a1 (QEMU 9.1+/10.x semantics);
+``tests/qemu_tables/smp_parse_driver.py`` generates from them the rows that the C
+test functions generate in loops.  Every row runs under each ``prefer_sockets``
+policy the C driver checks it under.
 """
 
 from __future__ import annotations
