@@ -25,8 +25,8 @@ def require_qemu(target: str, version: str = "7.2") -> str:
     """The path of ``qemu-system-<target>`` of QEMU ``version``, or skip.
 
     A missing QEMU 7.2 (the host's) fails instead under CPUTOPO_REQUIRE_QEMU=1,
-    a missing QEMU 10.0 (the trixie root of ``.ci/setup-qemu10``) under
-    CPUTOPO_REQUIRE_QEMU10=1.
+    a missing QEMU 10.0 (the trixie root of ``.ci/setup-qemu-root trixie``)
+    under CPUTOPO_REQUIRE_QEMU10=1.
     """
     reason = qemu_unavailable_reason(target, version)
     if reason is None:

@@ -7,10 +7,10 @@ so a run costs a fraction of a second and no guest ever executes.
 Two QEMU releases can serve as the reference (``version``):
 
 * ``"7.2"``: the host's ``qemu-system-<arch>`` (Debian bookworm's packages);
-* ``"10.0"``: Debian trixie's packages in a trixie root (``.ci/setup-qemu10``
-  builds it), run as ``chroot ROOT /usr/bin/qemu-system-<arch> ...``.  ROOT is
-  ``$CPUTOPO_QEMU10_ROOT``, by default ``/opt/cputopo-qemu10``.  Nothing is
-  mounted in it: QEMU started this way needs neither ``/proc`` nor ``/sys``, and
+* ``"10.0"``: Debian trixie's packages in a trixie root (``.ci/setup-qemu-root
+  trixie`` builds it), run as ``chroot ROOT /usr/bin/qemu-system-<arch> ...``.
+  ROOT is ``$CPUTOPO_QEMU10_ROOT``, by default ``/opt/cputopo-qemu10``.  Nothing
+  is mounted in it: QEMU started this way needs neither ``/proc`` nor ``/sys``, and
   the root's ``/dev`` holds the few device nodes debootstrap makes.  ``chroot``
   needs root.
 """
@@ -115,7 +115,7 @@ def qemu_unavailable_reason(arch: str, version: str = "7.2") -> str | None:
     if qemu_binary(arch, version) is None:
         return (
             f"QEMU 10.0 qemu-system-{arch} is not installed in {root} "
-            "(run .ci/setup-qemu10 as root; CPUTOPO_QEMU10_ROOT moves it)"
+            "(run .ci/setup-qemu-root trixie as root; CPUTOPO_QEMU10_ROOT moves it)"
         )
     if os.geteuid() != 0:
         return f"QEMU 10.0 runs by chroot into {root}, which needs root"

@@ -2,8 +2,8 @@
 
 QEMU 10 adds what 7.2 cannot show: x86 modules (``module-id``), pseries SMT
 under TCG (a core of 2 or 4 threads is one slot), and s390x slots that carry
-socket, book and drawer ids. Runs when ``.ci/setup-qemu10`` has built the
-QEMU 10.0 root (required in CI through ``CPUTOPO_REQUIRE_QEMU10=1``).
+socket, book and drawer ids. Runs when ``.ci/setup-qemu-root trixie`` has built
+the QEMU 10.0 root (required in CI through ``CPUTOPO_REQUIRE_QEMU10=1``).
 """
 
 from __future__ import annotations
