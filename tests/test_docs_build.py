@@ -53,5 +53,5 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for page in ("index", "tutorial/index", "explanation/smp/index", "reference/abi/index"):
+    for page in ("index", "tutorial/index", "explanation/qemu-rules/index", "reference/abi/index"):
         assert (site / f"{page}.html").is_file(), page
