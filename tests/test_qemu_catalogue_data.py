@@ -1,4 +1,4 @@
-"""The catalogue of QEMU's names (``topology.qemu._catalogue``) and the option-case table.
+"""The catalogue of QEMU's names (``topology._resolve.catalogue``) and the option-case table.
 
 The first half needs no QEMU: the data files load for every target and
 captured release, lookups answer as QEMU 7.2 and 10.0 were seen to answer
@@ -34,8 +34,8 @@ from tests.qemu_runner import qemu_command, run_qemu
 from tests.qemu_tables import capture_option_cases
 from tests.qemu_tables.option_cases import ROWS
 from tools import capture_catalogue as _capture
+from topology._resolve import catalogue
 from topology.qemu import QemuSimulator, QemuStartError
-from topology.qemu import _catalogue as catalogue
 
 # An eighth of the suite-wide count, like the other new QEMU-backed files.
 EXAMPLES = max(4, int(os.environ.get("CPUTOPO_QEMU_EXAMPLES", "320")) // 8)
@@ -244,7 +244,9 @@ READ_ONLY_CASES = [
 
 
 def _raw(target: str, version: str) -> dict[str, Any]:
-    resource = importlib.resources.files("topology") / "qemu" / "data" / f"{target}-{version}.json"
+    resource = (
+        importlib.resources.files("topology") / "_resolve" / "data" / f"{target}-{version}.json"
+    )
     data: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
     return data
 

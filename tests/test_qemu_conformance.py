@@ -47,13 +47,13 @@ from arch.x86._acpi import acpi_device
 from tests.conftest import require_qemu
 from tests.qemu_runner import BASE_ARGS, QemuRun, run_qemu
 from topology import strategies as ts
+from topology._resolve.catalogue import cpu_models
 from topology.qemu import (
     QemuCrashError,
     QemuSimulator,
     QemuStartError,
     UnsupportedOptionError,
 )
-from topology.qemu._catalogue import cpu_models
 
 pytestmark = [pytest.mark.qemu, pytest.mark.conformance]
 

@@ -22,8 +22,8 @@ import topology
 from arch.x86._tcg_features import _data
 from tests.conftest import require_qemu
 from tests.qemu_runner import BASE_ARGS, run_qemu
+from topology._resolve.catalogue import cpu_models
 from topology.qemu import QemuSimulator
-from topology.qemu._catalogue import cpu_models
 
 pytestmark = pytest.mark.qemu
 

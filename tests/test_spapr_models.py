@@ -1,6 +1,6 @@
 """pseries ``-cpu`` aliases: the plugin's table against QEMU's own ``-cpu help``.
 
-The catalogue (``topology/qemu/data``) is QEMU 7.2.22's and 10.0.13's ``-cpu
+The catalogue (``topology/_resolve/data``) is QEMU 7.2.22's and 10.0.13's ``-cpu
 help``; ``tests/test_qemu_catalogue_data.py`` holds it to the running binaries.
 """
 
@@ -12,7 +12,8 @@ import pytest
 
 import topology
 from arch.spapr._models import resolve_model
-from topology.qemu import QemuSimulator, _catalogue
+from topology._resolve import catalogue as _catalogue
+from topology.qemu import QemuSimulator
 
 
 @pytest.mark.parametrize("version", ["7.2", "10.0"])

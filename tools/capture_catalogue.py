@@ -1,4 +1,4 @@
-"""Regenerate ``topology/qemu/data/`` from the real QEMU binaries.
+"""Regenerate ``topology/_resolve/data/`` from the real QEMU binaries.
 
 Run from a checkout, as root (QEMU 10.0 runs by ``chroot``)::
 
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Final
 
 from tools.capture_qom import InstanceProperties, capture_instance_properties
-from topology.qemu._catalogue import (
+from topology._resolve.catalogue import (
     TARGETS,
     MachineTypeEntry,
     format_machine_list,

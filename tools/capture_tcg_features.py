@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Final
 
 from tests.qemu_runner import QemuJob, run_many
-from topology.qemu._catalogue import cpu_device_properties, cpu_models
+from topology._resolve.catalogue import cpu_device_properties, cpu_models
 
 VERSIONS: Final = ("7.2", "10.0")
 PREFIX: Final = "qemu-system-x86_64: warning: TCG doesn't support requested feature: "

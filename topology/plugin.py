@@ -314,3 +314,9 @@ def _hook_names(protocol: type) -> tuple[str, ...]:
 REQUIRED_HOOKS: Final = _hook_names(ArchPlugin)
 #: The hooks of :class:`OptionalHooks`, in declaration order.
 OPTIONAL_HOOKS: Final = _hook_names(OptionalHooks)
+
+# Show the types defined elsewhere as topology.plugin.X (reprs, docs); the
+# facade names them topology.X where it exports them too.
+for _exported in (BoardContext, Stash, StashKey):
+    _exported.__module__ = __name__
+del _exported

@@ -19,12 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from topology._errors import DeviceTypeError, TopologyError
-from topology._model.numa import NumaConfig, NumaInput, numa_command_line
+from topology._model.numa import NumaConfig, NumaInput
 from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash
-from topology._parse.memory import MemoryConfig, RamLayout, parse_memory
+from topology._parse.memory import MemoryConfig, RamLayout
 from topology._registry import hooks
-from topology._resolve.machine import Machine, warnings_before
+from topology._resolve.machine import Machine
 from topology._resolve.topology import CpuTopology
 from topology._warnings import QemuWarning
 
@@ -146,7 +146,7 @@ class VirtualMachine:
         parsed options), ``memory`` the ``-m`` option (its text, a size in
         bytes, or a :class:`MemoryConfig`; None is the machine's default) and
         ``memory_backends`` the sizes of the ``-object memory-backend-*`` by id.
-        QEMU's checks run in QEMU's order (see :mod:`topology._model.numa`); the first
+        QEMU's checks run in QEMU's order (see :mod:`topology._model.start`); the first
         that fails raises its error, with the warnings QEMU printed before it.
         With NUMA, every slot's props carry its ``node-id``.
 
@@ -159,82 +159,16 @@ class VirtualMachine:
         >>> [slot.props.node_id for slot in vm.slots]
         [0, 0, 1, 1]
         """
-        version = machine.qemu_version
-        options = (numa,) if isinstance(numa, str) else tuple(numa)
-        # The command-line pass (-m assumed to come first), then -smp, then -m's values.
-        if isinstance(memory, str):
-            config = parse_memory(memory, qemu_version=version)
-        elif isinstance(memory, int):
-            config = MemoryConfig.of_bytes(memory)
-        else:
-            config = memory or MemoryConfig()
-        early = config.warnings
-        try:
-            early += numa_command_line(options, qemu_version=version)
-        except TopologyError as error:
-            error.warnings = (*config.warnings, *error.warnings)
-            raise
-        before = early
-        try:
-            topology = machine._resolve_generic(smp)
-            before += topology.warnings
-            if topology.max_cpus > MAX_MODELLED_CPUS:
-                raise TopologyError(
-                    f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
-                    f"{topology.max_cpus}",
-                    what="maxcpus",
-                    value=topology.max_cpus,
-                )
-            ram = config.layout(ram_default=machine.type.default_ram_size, qemu_version=version)
-            before += ram.warnings
-            plugin = machine.arch
-            slots = plugin.possible_slots(machine.board(topology))
-            numa_config = NumaConfig.from_options(
-                machine,
-                topology,
-                slots,
-                options,
-                memory=ram,
-                memory_backends=memory_backends,
-            )
-        except TopologyError as error:
-            error.warnings = (*warnings_before(error, before), *error.warnings)
-            raise
-        since = (*ram.warnings, *numa_config.warnings)
-        ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
-        explicit = memory is not None or bool(options)
-        try:
-            checked = machine._check_board(topology, ram if explicit else None, since)
-        except TopologyError as error:
-            error.warnings = (*early, *error.warnings)
-            raise
-        board_warnings = checked.warnings[len(topology.warnings) :]
-        if numa_config.nodes:
-            slots = [
-                _with_node(slot, node)
-                for slot, node in zip(slots, numa_config.slot_nodes, strict=True)
-            ]
-        vm = cls(
+        from topology._model.start import start_machine  # the start order uses this module
+
+        return start_machine(
             machine,
-            checked,
-            slots,
+            smp,
+            numa=numa,
+            memory=memory,
+            memory_backends=memory_backends,
             guest=guest,
-            numa=numa_config if numa_config.nodes else None,
-            memory=ram,
-            warnings=(*early, *topology.warnings, *since, *board_warnings),
         )
-        vm.smp = smp
-        boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
-        for position, slot in enumerate(boot_slots):
-            vm._fill(
-                slot.index,
-                SlotState(
-                    origin=PlugOrigin.COLD,
-                    device_id=None,
-                    qom_path=plugin.boot_qom_path(vm.board, slot, position),
-                ),
-            )
-        return vm
 
     # -- reading -----------------------------------------------------------------
 
@@ -504,7 +438,8 @@ class VirtualMachine:
             del self._ids[state.device_id]
 
 
-def _with_node(slot: CpuSlot, node: int) -> CpuSlot:
+def with_node(slot: CpuSlot, node: int) -> CpuSlot:
+    """``slot`` in NUMA node ``node``."""
     # attrs.evolve is several times slower, which shows at thousands of slots.
     props = slot.props
     return CpuSlot(

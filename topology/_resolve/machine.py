@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from topology._errors import TopologyError, UnknownMachineError
+from topology._errors import UnknownMachineError
 from topology._parse.keyval import parse_keyval
 from topology._parse.memory import RamLayout
 from topology._parse.smp import SmpConfig
@@ -17,7 +17,7 @@ from topology._resolve.smp import resolve_smp
 from topology._resolve.smp_rules import SmpRules
 from topology._resolve.topology import OPTIONAL_LEVELS, CpuTopology
 from topology._versions import QemuVersion, qemu_version
-from topology._warnings import QemuWarning
+from topology._warnings import QemuWarning, WarningCollector
 
 if TYPE_CHECKING:
     from topology.plugin import ArchPlugin
@@ -162,7 +162,9 @@ class Machine:
         ...
         topology.BoardError: TCG cannot support more than 1 thread/core on a pseries machine
         """
-        return self._check_board(self._resolve_generic(smp))
+        topology = self._resolve_generic(smp)
+        with WarningCollector(topology.warnings).guard():
+            return self._check_board(topology)
 
     def _resolve_generic(self, smp: str | SmpConfig) -> CpuTopology:
         """The generic ``-smp`` rules, with the machine's deprecation warning after theirs.
@@ -186,39 +188,15 @@ class Machine:
         )
         return attrs.evolve(topology, warnings=(*topology.warnings, deprecated))
 
-    def _check_board(
-        self,
-        topology: CpuTopology,
-        memory: RamLayout | None = None,
-        before: tuple[QemuWarning, ...] = (),
-    ) -> CpuTopology:
-        """The board's checks; its warnings follow ``before`` (what came since the -smp rules).
+    def _check_board(self, topology: CpuTopology, memory: RamLayout | None = None) -> CpuTopology:
+        """``topology`` with the board's warnings after its own; the board's error if it refuses.
 
         ``memory`` is None when the guest has the machine's default RAM.
         """
-        found = [*topology.warnings, *before]
-        try:
-            extra = self.arch.check_board(self.board(topology, memory))
-        except TopologyError as error:
-            error.warnings = (*warnings_before(error, found), *error.warnings)
-            raise
+        extra = self.arch.check_board(self.board(topology, memory))
         if not extra:
             return topology
         return attrs.evolve(topology, warnings=(*topology.warnings, *extra))
-
-
-def warnings_before(
-    error: TopologyError, warnings: Iterable[QemuWarning]
-) -> tuple[QemuWarning, ...]:
-    """The ``warnings`` QEMU prints before ``error``.
-
-    All of them, except for errors a plugin marks with a true
-    ``precedes_machine_warning`` attribute: QEMU refuses a bad ``-machine``
-    property before it warns that the machine type is deprecated.
-    """
-    if getattr(error, "precedes_machine_warning", False):
-        return tuple(warning for warning in warnings if warning.what != "machine")
-    return tuple(warnings)
 
 
 def machine(

@@ -18,7 +18,7 @@ sockets (3) * dies (1) * cores (1) * threads (1) != maxcpus (4)
 
 from __future__ import annotations
 
-from topology.qemu._argv import UnsupportedOptionError
+from topology._parse.command_line import UnsupportedOptionError
 from topology.qemu._simulator import (
     QemuCrashError,
     QemuNotRunningError,

@@ -85,7 +85,7 @@ def device_add_props(
             raise ParameterError("Parameter 'driver' is missing", what="driver")
         if device_id is not None and not is_identifier(device_id):
             raise ParameterError("Parameter 'id' expects an identifier", what="id")
-        from topology.qemu._devices import typed_text
+        from topology._parse.device import typed_text
 
         return driver, device_id, {name: typed_text(text) for name, text in texts.items()}
     props = dict(arguments)

@@ -7,15 +7,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from topology._errors import HelpRequested, ParameterError, TopologyError
+from topology._model.start import start_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
+from topology._parse.command_line import UnsupportedOptionError, program_name, read_command_line
+from topology._parse.device import as_text_error
+from topology._parse.first_pass import plan_start
 from topology._registry import hooks
 from topology._versions import QemuVersion, qemu_version
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 from topology.plugin import QmpCommand
-from topology.qemu._argv import UnsupportedOptionError, program_name, read_command_line
-from topology.qemu._devices import as_text_error
 from topology.qemu._qmp_args import check_arguments, device_add_props
-from topology.qemu._start import plan_start, start_vm
 
 __all__ = ["QemuCrashError", "QemuNotRunningError", "QemuSimulator", "QemuStartError"]
 

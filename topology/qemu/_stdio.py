@@ -43,9 +43,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 from topology._errors import OptionSyntaxError, TopologyError
+from topology._parse.command_line import _TAKES_ARGUMENT
 from topology._parse.qdict import qdict_order
 from topology._versions import SUPPORTED_QEMU_VERSIONS
-from topology.qemu._argv import _TAKES_ARGUMENT
 from topology.qemu._qmp_json import JsonError, JsonValue, QmpJsonStream, qmp_json
 from topology.qemu._simulator import QemuCrashError, QemuSimulator, QemuStartError
 

@@ -39,9 +39,9 @@ from typing import Any, TypeVar
 from qemu.qmp import EventListener, ExecuteError, QMPClient
 
 from topology._errors import TopologyError
+from topology._parse.command_line import UnsupportedOptionError
 from topology._registry import hooks
 from topology._views.qmp import query_hotpluggable_cpus
-from topology.qemu._argv import UnsupportedOptionError
 from topology.qemu._simulator import QemuSimulator
 
 __all__ = ["LiveMismatchError", "LiveQemu", "LiveRefusedError", "parse_address"]

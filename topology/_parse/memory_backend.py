@@ -14,11 +14,11 @@ from typing import Final
 import attrs
 
 from topology._errors import OptionSyntaxError, ParameterError
+from topology._parse.command_line import UnsupportedOptionError
 from topology._parse.identifiers import IDENTIFIER_HINT, is_identifier
 from topology._parse.keyval import parse_keyval
 from topology._parse.numa import _strtosz
 from topology._versions import QemuVersion
-from topology.qemu._argv import UnsupportedOptionError
 
 __all__ = ["MemoryBackend", "read_object"]
 

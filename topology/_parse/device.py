@@ -16,9 +16,9 @@ import attrs
 
 from topology._errors import OptionSyntaxError, ParameterError, TopologyError
 from topology._parse.cint import parse_int64
+from topology._parse.command_line import UnsupportedOptionError
 from topology._parse.identifiers import IDENTIFIER_HINT, is_identifier
 from topology._parse.numa import _opt_items
-from topology.qemu._argv import UnsupportedOptionError
 
 __all__ = ["DeviceOption", "as_text_error", "cli_error", "read_device", "typed_text"]
 

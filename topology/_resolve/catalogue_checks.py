@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from topology._resolve import catalogue as _catalogue
 from topology._versions import QemuVersion
-from topology.qemu import _catalogue
 
 __all__ = [
     "has_machine_property",

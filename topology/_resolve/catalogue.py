@@ -8,7 +8,7 @@ the deprecated ones), each machine type's properties (those of its class as
 lists with their aliases, the properties of the CPU device type that CPU
 hot-plug uses (``-device TYPE,help``) and the accelerators (``-accel help``).
 
-The data files under ``topology/qemu/data/`` (one per target and release,
+The data files under ``topology/_resolve/data/`` (one per target and release,
 ``<target>-<release>.json``) are written by ``python3 -m tools.capture_catalogue``
 from QEMU 7.2 (the host's binaries) and QEMU 10.0 (the trixie root); the
 instance properties come from QEMU started paused with each machine type
@@ -71,7 +71,7 @@ TARGETS: Final = tuple(
     sorted(
         {
             entry.name.rsplit("-", 1)[0]
-            for entry in (importlib.resources.files("topology") / "qemu" / "data").iterdir()
+            for entry in (importlib.resources.files("topology") / "_resolve" / "data").iterdir()
             if entry.name.endswith(".json")
         }
     )
@@ -136,7 +136,9 @@ def captured_version(version: Version) -> QemuVersion:
 def _load(target: str, captured: QemuVersion) -> _TargetData | None:
     if target not in TARGETS:
         return None
-    resource = importlib.resources.files("topology") / "qemu" / "data" / f"{target}-{captured}.json"
+    resource = (
+        importlib.resources.files("topology") / "_resolve" / "data" / f"{target}-{captured}.json"
+    )
     try:
         raw = json.loads(resource.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -4,7 +4,7 @@ QEMU reads its options one by one (``qemu_init``), accepting ``-opt`` and
 ``--opt`` alike. An option it does not know stops it at once
 (``-foo: invalid option``), as does one that wants an argument and has none
 (``-smp: requires an argument``). The values are checked later, each in its
-own stage (see :mod:`topology.qemu._start`).
+own stage (see :mod:`topology._model.start`).
 """
 
 from __future__ import annotations

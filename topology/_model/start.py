@@ -1,0 +1,242 @@
+"""QEMU's start order, once: from the machine type to the first reset.
+
+QEMU 7.2 to 11.x (``system/vl.c`` qemu_init), as observed on 7.2 and 10.0
+with two faults on one command line:
+
+1. the first pass over the options (:mod:`topology._parse.first_pass`);
+2. ``-accel`` together with ``-machine accel=``; the machine type;
+3. the machine's properties (``smp`` among them), in QDict order;
+4. the accelerator; the memory backends are created; the ``-cpu`` model;
+5. ``-m``, ``-numa`` and the board;
+6. ``-device`` CPUs, in command-line order;
+7. the first machine reset: the board's ``check_reset`` (pseries capabilities).
+
+:func:`start_vm` runs steps 2 to 7 for a command line (the stand-in and
+:func:`topology.abi.build_vm`); :func:`start_machine` runs steps 5 to 7 for a
+machine already chosen (:meth:`topology.VirtualMachine.start`, which has no
+``-device`` and no reset, and the model-file replay). Warnings are gathered by
+one :class:`~topology._warnings.WarningCollector`, so that an error carries
+what QEMU printed before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from topology._errors import ParameterError, TopologyError
+from topology._model.numa import NumaConfig, NumaInput, numa_command_line
+from topology._model.vm import (
+    MAX_MODELLED_CPUS,
+    GuestPolicy,
+    PlugOrigin,
+    SlotState,
+    VirtualMachine,
+    with_node,
+)
+from topology._parse.command_line import CommandLine, UnsupportedOptionError
+from topology._parse.device import DeviceOption, cli_error
+from topology._parse.first_pass import StartPlan
+from topology._parse.memory import MemoryConfig, parse_memory
+from topology._parse.memory_backend import check_created
+from topology._parse.qdict import qdict_order
+from topology._registry import hooks
+from topology._resolve import catalogue_checks as catalogue
+from topology._resolve.machine import Machine, machine
+from topology._resolve.topology import CpuTopology
+from topology._versions import QemuVersion
+from topology._warnings import WarningCollector
+
+__all__ = ["start_machine", "start_vm"]
+
+#: Machine properties the core reads itself rather than handing to the board.
+_CORE_PROPERTIES = ("type", "smp", "accel")
+
+
+def start_machine(
+    machine: Machine,
+    smp: str,
+    *,
+    numa: Iterable[NumaInput] = (),
+    memory: int | str | MemoryConfig | None = None,
+    memory_backends: Mapping[str, int] | None = None,
+    guest: GuestPolicy = GuestPolicy.MANUAL_ONLINE,
+    devices: Sequence[DeviceOption] = (),
+    reset: bool = False,
+    topology: CpuTopology | None = None,
+) -> VirtualMachine:
+    """Steps 5 to 7 for a chosen machine: ``-m``, ``-numa`` and the board, the
+    ``-device`` CPUs, and (with ``reset``) the checks of the first reset.
+
+    ``topology`` is ``smp`` already resolved in step 3 (the stand-in's way);
+    without it, ``smp`` is resolved here, after the ``-m`` and ``-numa`` syntax.
+    The arguments are :meth:`topology.VirtualMachine.start`'s.
+    """
+    version = machine.qemu_version
+    options = (numa,) if isinstance(numa, str) else tuple(numa)
+    # The command-line pass (-m assumed to come first), then -smp, then -m's values.
+    if isinstance(memory, str):
+        config = parse_memory(memory, qemu_version=version)
+    elif isinstance(memory, int):
+        config = MemoryConfig.of_bytes(memory)
+    else:
+        config = memory or MemoryConfig()
+    printed = WarningCollector(config.warnings)
+    with printed.guard():
+        printed.extend(numa_command_line(options, qemu_version=version))
+    with printed.guard():
+        if topology is None:
+            topology = machine._resolve_generic(smp)
+        printed.extend(topology.warnings)
+        if topology.max_cpus > MAX_MODELLED_CPUS:
+            raise TopologyError(
+                f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
+                f"{topology.max_cpus}",
+                what="maxcpus",
+                value=topology.max_cpus,
+            )
+        ram = config.layout(ram_default=machine.type.default_ram_size, qemu_version=version)
+        printed.extend(ram.warnings)
+        plugin = machine.arch
+        slots = plugin.possible_slots(machine.board(topology))
+        numa_config = NumaConfig.from_options(
+            machine, topology, slots, options, memory=ram, memory_backends=memory_backends
+        )
+    printed.extend(numa_config.warnings)
+    ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
+    explicit = memory is not None or bool(options)
+    with printed.guard():
+        checked = machine._check_board(topology, ram if explicit else None)
+    printed.extend(checked.warnings[len(topology.warnings) :])
+    if numa_config.nodes:
+        slots = [
+            with_node(slot, node) for slot, node in zip(slots, numa_config.slot_nodes, strict=True)
+        ]
+    vm = VirtualMachine(
+        machine,
+        checked,
+        slots,
+        guest=guest,
+        numa=numa_config if numa_config.nodes else None,
+        memory=ram,
+        warnings=printed.warnings,
+    )
+    vm.smp = smp
+    boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
+    for position, slot in enumerate(boot_slots):
+        vm._fill(
+            slot.index,
+            SlotState(
+                origin=PlugOrigin.COLD,
+                device_id=None,
+                qom_path=plugin.boot_qom_path(vm.board, slot, position),
+            ),
+        )
+    # Step 6: CPUs from -device, in order.
+    for device in devices:
+        try:
+            with printed.guard():
+                vm.plug(device.driver, device.props, id=device.id, cold=True)
+        except TopologyError as error:
+            raise cli_error(error, device) from None
+        # Printed as the CPU is realized, after the boot CPUs', naming the option
+        # (x86 TCG features; observed on 7.2 and 10.0).
+        printed.extend(attrs.evolve(warning, where=device.where) for warning in vm.take_warnings())
+    # Step 7: the board's checks at the first machine reset (a plugin's check_reset).
+    check_reset = hooks(plugin).check_reset
+    if reset and check_reset is not None:
+        with printed.guard():
+            printed.extend(check_reset(vm.board))
+    vm.warnings = printed.warnings
+    return vm
+
+
+def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> VirtualMachine:
+    """Steps 2 to 7: the machine, its properties, the accelerator, the CPU model, the VM."""
+    target = line.target
+    tree = dict(plan.machine_tree)
+    legacy_accel = tree.get("accel")
+    if plan.accels and legacy_accel is not None:
+        raise TopologyError(
+            'The -accel and "-machine accel=" options are incompatible', what="accel"
+        )
+    type_name = tree.get("type")
+    if type_name is not None and not isinstance(type_name, str):
+        raise ParameterError("Parameters 'type.*' are unexpected", what="type")
+    board: dict[str, str] = {}
+    for name, value in tree.items():
+        if name in _CORE_PROPERTIES:
+            continue
+        if not isinstance(value, str):
+            # Nested properties (e.g. smp-cache.*) are not modelled.
+            raise UnsupportedOptionError(
+                f"cputopo: -machine {name}.*: the stand-in does not model this property",
+                what=name,
+            )
+        # QEMU reads "_" in a machine property's name as "-" (observed on 7.2
+        # and 10.0: dump_guest_core=on starts, foo_bar=1 says 'foo-bar' not found).
+        board[name.replace("_", "-")] = value
+    # QEMU tries the accelerators in order and keeps the first that works; a
+    # name it does not know is fatal only if it is reached.
+    candidates = list(plan.accels)
+    if not candidates and isinstance(legacy_accel, str):
+        candidates = [(name, "") for name in legacy_accel.split(":")]
+    accel: str | None = None
+    for name, where in candidates:
+        if not catalogue.is_accelerator(target, name, version):
+            prefix = f"{where}: " if where else ""
+            raise ParameterError(f"{prefix}invalid accelerator {name}", what="accel", value=name)
+        accel = name
+        break
+    options = dict(board)
+    options["accel"] = accel or "tcg"
+    if plan.cpu is not None:
+        # As given: the plugin resolves aliases for its release (-cpu power9 is
+        # power9_v2.0 in 7.2, power9_v2.2 in 10.0), and topology.abi.upgrade
+        # needs the alias to replay the command line under another release.
+        options["cpu"] = plan.cpu
+    chosen = machine(target, type_name, qemu_version=version, **_as_kwargs(options))
+    # Step 3: the machine's properties, in QDict order; smp is one of them.
+    topology: CpuTopology | None = None
+    for name in qdict_order([*board, "smp"]):
+        if name == "smp":
+            topology = chosen._resolve_generic(plan.smp)
+        elif catalogue.is_read_only_machine_property(target, chosen.name, name, version):
+            # QEMU 7.2 and 10.0: -machine pseries,vfio-no-msix-emulation=on
+            raise ParameterError(
+                f"Property '{chosen.name}-machine.{name}' is not writable",
+                what=name,
+                where=chosen.name,
+            )
+        elif not catalogue.has_machine_property(target, chosen.name, name, version):
+            raise ParameterError(
+                f"Property '{chosen.name}-machine.{name}' not found",
+                what=name,
+                where=chosen.name,
+            )
+    assert topology is not None
+    # The memory backends are created next (a zero size is refused before an
+    # unknown -cpu model), then the -cpu model is looked up; QEMU has printed
+    # the machine's warnings (deprecation, -smp) by then (observed on 7.2 and 10.0).
+    with WarningCollector(topology.warnings).guard():
+        sizes = check_created(list(plan.backends))
+        if plan.cpu is not None:
+            model = plan.cpu.split(",", 1)[0]
+            if not catalogue.is_cpu_model(target, model, version, options["accel"]):
+                raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
+    return start_machine(
+        chosen,
+        plan.smp,
+        numa=plan.numa,
+        memory=plan.memory,
+        memory_backends=sizes,
+        devices=plan.devices,
+        reset=True,
+        topology=topology,
+    )
+
+
+def _as_kwargs(options: dict[str, str]) -> dict[str, str]:
+    # machine() reads underscores as dashes; QEMU's own names have dashes only.
+    return {name.replace("-", "_"): value for name, value in options.items()}
