@@ -22,7 +22,7 @@ step it checks that your tool refused exactly what the model refused (with
 QEMU's message, if ``compare_messages``) and that it lists the same present
 vCPUs as the model: same ``cpu_index``, slot properties (NUMA node included),
 device id and online state. A failure shrinks to the shortest sequence on
-the smallest VM. See ``docs/strategies.md`` for a complete example.
+the smallest VM. See ``docs/how-to/strategies.md`` for a complete example.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Each slot's ``arch_id`` is the CPU's ``mp-affinity`` (what ``qom-get`` reads on 
 CPU object): Aff1 = cpu-index div N, Aff0 = cpu-index mod N, where
 :func:`affinity_group_size` gives N (8 with GICv2 or on virt-2.6, else 16).
 :func:`gic_version` is the GIC QEMU picks and :func:`gic_cpu_limit` the most
-CPUs it takes; ``docs/arm.md`` has the rules and QEMU's messages.
+CPUs it takes; ``docs/explanation/arm.md`` has the rules and QEMU's messages.
 
 >>> import topology
 >>> from arch.arm import gic_version, mp_affinity, mpidr

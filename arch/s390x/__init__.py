@@ -1,6 +1,6 @@
 """The s390x (``qemu-system-s390x``) plugin, the topology facility, STSI and the LPAR profile.
 
-See ``docs/s390x.md``.
+See ``docs/explanation/s390x.md``.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class SlotState:
 class VirtualMachine:
     """A machine's CPU slots and their states, changed only by whole operations.
 
-    Build one with :meth:`start`; see ``docs/model.md`` for a hot-plug sequence.
+    Build one with :meth:`start`; see ``docs/explanation/model.md`` for a hot-plug sequence.
     """
 
     def __init__(

@@ -11,7 +11,7 @@ A public submodule (like :mod:`topology.strategies`): ``from topology import abi
 * :func:`save_model` and :func:`load_model` write a VM model as JSON and build
   it again (``cputopo diff`` reads such files).
 
-See ``docs/migration.md`` for the rules and the table of what breaks a guest.
+See ``docs/how-to/migration.md`` for the rules and the table of what breaks a guest.
 
 >>> import topology
 >>> from topology import abi

@@ -4,7 +4,7 @@
 refusals and warnings QEMU prints when it starts, and the QMP replies and
 events for the commands a management tool sends about CPUs; :func:`validate`
 gives a verdict on a command line and a plan of QMP commands. See
-``docs/testing-without-qemu.md``. :mod:`topology.qemu.live` does the same
+``docs/how-to/testing-without-qemu.md``. :mod:`topology.qemu.live` does the same
 against a running QEMU.
 
 >>> from topology.qemu import QemuSimulator, QemuStartError
