@@ -35,8 +35,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import QemuRun, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import QemuRun, run_qemu
 from topology import (
     NumaConfig,
     NumaError,

@@ -25,8 +25,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import require_qemu
-from tests.qemu_runner import QemuRun, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import QemuRun, run_qemu
 from topology import OptionSyntaxError, ParameterError, TopologyError
 from topology._parse.numa import (
     HMAT_CACHE_ASSOCIATIVITIES,

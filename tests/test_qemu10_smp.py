@@ -4,7 +4,7 @@ The same comparison as ``tests/test_qemu_smp.py`` (its ``_compare`` and value
 strategies), with QEMU 10.0's machine types and the ``-smp`` members QEMU 10
 knows and 7.2 does not (``modules``, ``books``, ``drawers``).  QEMU 10.0 is
 Debian trixie's, run inside the trixie root that ``.ci/setup-qemu-root trixie``
-builds (``tests/qemu_runner.py``).  The tests skip when it is missing, and fail then
+builds (``tests/support/qemu_runner.py``).  The tests skip when it is missing, and fail then
 under ``CPUTOPO_REQUIRE_QEMU10=1``.
 
 ``CPUTOPO_QEMU_EXAMPLES`` sets the number of generated examples (default 320).

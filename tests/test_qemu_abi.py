@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import Command, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import Command, run_qemu
 from tests.test_abi import (
     ABI_TABLE,
     ON_QEMU_10,

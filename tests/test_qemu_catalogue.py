@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import run_qemu
 
 pytestmark = pytest.mark.qemu
 

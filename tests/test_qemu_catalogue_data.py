@@ -29,10 +29,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import qemu_command, run_qemu
 from tests.qemu_tables import capture_option_cases
 from tests.qemu_tables.option_cases import ROWS
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import qemu_command, run_qemu
 from tools import capture_catalogue as _capture
 from topology._resolve import catalogue
 from topology.qemu import QemuSimulator, QemuStartError

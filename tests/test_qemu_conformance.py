@@ -13,7 +13,7 @@ values of the wrong JSON type), ``device_del`` (ids, QOM paths, unknown),
 and ``query-acpi-ospm-status``, unknown commands, bad arguments and a second
 ``qmp_capabilities``.
 
-The same command line and commands go to real QEMU (``tests/qemu_runner.py``,
+The same command line and commands go to real QEMU (``tests/support/qemu_runner.py``,
 which ends with ``quit``) and to the stand-in, and everything must be equal:
 the exit status, every stderr line, every reply (``query-cpus-fast``'s
 ``thread-id`` is a host thread id and is left out), every event (without its
@@ -44,8 +44,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from arch.x86._acpi import acpi_device
-from tests.conftest import require_qemu
-from tests.qemu_runner import BASE_ARGS, QemuRun, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import BASE_ARGS, QemuRun, run_qemu
 from topology import strategies as ts
 from topology._resolve.catalogue import cpu_models
 from topology.qemu import (
@@ -73,7 +73,7 @@ TARGETS: Final = ("x86_64", "ppc64", "s390x", "aarch64")
 VERSIONS: Final = ("7.2", "10.0")
 
 #: What ``query-version`` of the reference QEMU builds says (Debian bookworm's
-#: 7.2.22 and trixie's 10.0.13, as ``tests/qemu_runner.py`` runs them).
+#: 7.2.22 and trixie's 10.0.13, as ``tests/support/qemu_runner.py`` runs them).
 RELEASES: Final = {
     "7.2": ("7.2.22", "Debian 1:7.2+dfsg-7+deb12u18+b3"),
     "10.0": ("10.0.13", "Debian 1:10.0.13+ds-0+deb13u1"),

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 import topology
 from arch.x86._hotplug import ACPI_LEGACY
-from tests.conftest import require_qemu
-from tests.qemu_runner import run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import run_qemu
 from topology._model.vm import VirtualMachine
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from arch.x86 import switch_acpi_to_modern
-from tests.conftest import require_qemu
-from tests.qemu_runner import QEMU_VERSIONS, qemu10_root, qemu_command
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import QEMU_VERSIONS, qemu10_root, qemu_command
 from topology.qemu.live import LiveMismatchError, LiveQemu, LiveRefusedError
 
 pytestmark = pytest.mark.qemu

@@ -1,6 +1,6 @@
 """s390x topology under TCG: the model against real QEMU 7.2 and 10.0.
 
-What TCG shows (observed with ``tests/qemu_runner.py``, ``-accel tcg``):
+What TCG shows (observed with ``tests/support/qemu_runner.py``, ``-accel tcg``):
 
 * QEMU 10.0 accepts ``socket-id``/``book-id``/``drawer-id``/``entitlement``/
   ``dedicated`` on ``device_add`` without any topology check (one of three ids,
@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 
 import topology
 from arch.s390x import qmp_commands
-from tests.conftest import require_qemu
-from tests.qemu_runner import run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import run_qemu
 from tests.test_qemu_hotplug import _qemu_reply, _without_host_threads
 from topology._model.vm import VirtualMachine
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus

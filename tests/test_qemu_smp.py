@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import QemuRun, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import QemuRun, run_qemu
 from topology import QemuWarning
 
 pytestmark = pytest.mark.qemu
@@ -290,7 +290,7 @@ def test_generated_configurations_match_qemu(
 
 
 # Hand-picked cases, each observed on QEMU 7.2.22 while writing these tests
-# (tests/qemu_runner.py shows how QEMU is started).
+# (tests/support/qemu_runner.py shows how QEMU is started).
 @pytest.mark.parametrize(
     ("arch", "machine_name", "smp"),
     [

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import run_qemu
 from topology import VirtualMachine
 
 pytestmark = pytest.mark.qemu

@@ -4,7 +4,7 @@ The reader's table and the process's behaviour were observed on QEMU 7.2.22
 (Debian bookworm) and 10.0.13 (Debian trixie) with ``-accel tcg -S -nodefaults
 -no-user-config -display none -qmp stdio``, input fed on stdin; the QEMU-backed
 tests below compare whole transcripts with real QEMU, byte for byte except the
-event timestamps, and drive both through ``tests/qemu_runner.run_qemu``.
+event timestamps, and drive both through ``tests/support/qemu_runner.run_qemu``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import require_qemu
-from tests.qemu_runner import QEMU_VERSIONS, qemu_command, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import QEMU_VERSIONS, qemu_command, run_qemu
 from topology.qemu._qmp_json import JsonError, QmpJsonStream, qmp_json
 
 BASE = ["-accel", "tcg", "-S", "-nodefaults", "-no-user-config", "-display", "none"]

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import topology
-from tests.conftest import require_qemu
-from tests.qemu_runner import BASE_ARGS, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import BASE_ARGS, run_qemu
 from topology import strategies as ts
 from topology.strategies._values import QEMU_STARTUP_ARGS
 

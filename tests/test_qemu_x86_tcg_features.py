@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import topology
 from arch.x86._tcg_features import _data
-from tests.conftest import require_qemu
-from tests.qemu_runner import BASE_ARGS, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import BASE_ARGS, run_qemu
 from topology._resolve.catalogue import cpu_models
 from topology.qemu import QemuSimulator
 

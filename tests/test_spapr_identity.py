@@ -31,8 +31,8 @@ from arch.spapr._identity import (
     requested_vsmt,
     vcpu_id,
 )
-from tests.conftest import require_qemu
-from tests.qemu_runner import run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import run_qemu
 from topology._model.vm import VirtualMachine
 
 # (cpu_index, threads, vsmt, vcpu id): (cpu_index // threads) * vsmt + cpu_index % threads.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_qemu
-from tests.qemu_runner import BASE_ARGS, run_qemu
+from tests.support.qemu import require_qemu
+from tests.support.qemu_runner import BASE_ARGS, run_qemu
 from topology import ParameterError, TopologyError
 from topology._cli.main import main
 from topology.qemu import validate

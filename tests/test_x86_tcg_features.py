@@ -1,7 +1,7 @@
 """The CPUID features TCG lacks, printed per realized x86 vCPU: observed cases.
 
 Every expected line below was printed by real QEMU (7.2.22 on the host,
-10.0.13 in the trixie root), started as ``tests/qemu_runner.py`` does
+10.0.13 in the trixie root), started as ``tests/support/qemu_runner.py`` does
 (``-accel tcg -S -nodefaults -no-user-config -display none -qmp stdio``) with
 the options shown; ``device_add`` cases were sent over QMP after the start.
 """
