@@ -11,7 +11,7 @@ silently: whole help texts where one run gives them all (``-machine help``,
 per target and release), a sample of the ``-machine`` properties QEMU adds
 per instance (listed ones are reached, others are not found), the CPU class
 QEMU instantiates for sample aliases, the stand-in's table of instance
-property cases, and every row of ``tests/qemu_tables/option_cases.py``.
+property cases, and every row of ``tests/data/option_cases.py``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import topology
-from tests.qemu_tables import capture_option_cases
-from tests.qemu_tables.option_cases import ROWS
+from tests.data import capture_option_cases
+from tests.data.option_cases import ROWS
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import qemu_command, run_qemu
 from tools import capture_catalogue as _capture

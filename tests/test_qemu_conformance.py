@@ -29,7 +29,7 @@ cores). Run it larger on demand: ``CPUTOPO_HYPOTHESIS_PROFILE=conformance
 python3 -m pytest -m conformance`` (1000 per target and release, see
 ``tests/conftest.py``), or set ``CPUTOPO_CONFORMANCE_EXAMPLES``.
 
-A second test runs every captured row of ``tests/qemu_tables/option_cases.py``
+A second test runs every captured row of ``tests/data/option_cases.py``
 through the stand-in; it needs no QEMU.
 """
 

@@ -1,4 +1,4 @@
-"""The stand-in against every captured row of ``tests/qemu_tables/option_cases.py``.
+"""The stand-in against every captured row of ``tests/data/option_cases.py``.
 
 Each row is a command line QEMU 7.2 or 10.0 was started with, and what it
 printed and returned (see the table's header for how it was captured). The
@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import pytest
 
-from tests.qemu_tables.option_cases import ROWS
+from tests.data.option_cases import ROWS
 from topology.qemu import QemuSimulator, QemuStartError, UnsupportedOptionError
 
 #: QEMU's start-up options in the captured rows (no -accel: TCG is the default).

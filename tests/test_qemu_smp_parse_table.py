@@ -1,9 +1,9 @@
 """Check ``topology.resolve_smp`` against QEMU's own SMP parser test vectors.
 
-The source rows live in ``tests/qemu_tables/smp_parse_cases.py``, a data-only
+The source rows live in ``tests/data/smp_parse_cases.py``, a data-only
 port of ``tests/unit/test-smp-parse.c`` from repository qemu/qemu at commit
 12d1a768bdfea6e27a3a829228840d72507613a1 (QEMU 9.1+/10.x semantics);
-``tests/qemu_tables/smp_parse_driver.py`` generates from them the rows that the C
+``tests/data/smp_parse_driver.py`` generates from them the rows that the C
 test functions generate in loops.  Every row runs under each ``prefer_sockets``
 policy the C driver checks it under.
 """
@@ -16,7 +16,7 @@ from typing import cast
 import pytest
 
 import topology
-from tests.qemu_tables.smp_parse_cases import INVALID, LEVEL_FLAGS, VALID
+from tests.data.smp_parse_cases import INVALID, LEVEL_FLAGS, VALID
 
 Row = dict[str, object]
 

@@ -1,6 +1,6 @@
 """Check ``arch.x86.ApicLayout`` against QEMU's APIC ID unit test, then by properties.
 
-The table lives in ``tests/qemu_tables/x86_topo_cases.py``: a data-only port of
+The table lives in ``tests/data/x86_topo_cases.py``: a data-only port of
 ``tests/unit/test-x86-topo.c`` (qemu/qemu, QEMU 9.1+), one row per assertion.
 """
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import topology
 from arch.x86 import ApicLayout, TopoIds
-from tests.qemu_tables.x86_topo_cases import CASES, EXPECTED_ROWS, TopoCase
+from tests.data.x86_topo_cases import CASES, EXPECTED_ROWS, TopoCase
 
 
 def _case_id(case: TopoCase) -> str:

@@ -32,7 +32,7 @@ How the C file was translated:
 
 from __future__ import annotations
 
-from tests.qemu_tables.smp_parse_driver import (
+from tests.data.smp_parse_driver import (
     LEVEL_FLAGS,
     DriverFunction,
     InvalidRow,
