@@ -11,7 +11,7 @@ silently: whole help texts where one run gives them all (``-machine help``,
 per target and release), a sample of the ``-machine`` properties QEMU adds
 per instance (listed ones are reached, others are not found), the CPU class
 QEMU instantiates for sample aliases, the stand-in's table of instance
-property cases, and every row of ``tests/data/option_cases.py``.
+property cases, and every row of ``tests/data/option_cases.json``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 
 import topology
 from tests.data import capture_option_cases
-from tests.data.option_cases import ROWS
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import qemu_command, run_qemu
 from tools import capture_catalogue as _capture
@@ -40,6 +39,7 @@ from topology.qemu import QemuSimulator, QemuStartError
 # An eighth of the suite-wide count, like the other new QEMU-backed files.
 EXAMPLES = max(4, int(os.environ.get("CPUTOPO_QEMU_EXAMPLES", "320")) // 8)
 CAPTURED = ("7.2", "10.0")
+ROWS = capture_option_cases.load_rows()
 PAIRS = [(t, v) for t in catalogue.TARGETS for v in CAPTURED]
 # The machine families the plugins model (as in tests/test_qemu_catalogue.py).
 FAMILIES = ("pc-i440fx-", "pc-q35-", "pseries-", "s390-ccw-virtio-", "virt-")
@@ -90,7 +90,7 @@ def test_default_machine_type(target: str, default: str, version: str) -> None:
 
 @pytest.mark.parametrize("version", CAPTURED)
 def test_aarch64_has_no_default_machine(version: str) -> None:
-    # "No machine specified, and there is no default" (option_cases.py).
+    # "No machine specified, and there is no default" (option_cases.json).
     assert catalogue.default_machine_type("aarch64", version) is None
 
 

@@ -29,8 +29,9 @@ cores). Run it larger on demand: ``CPUTOPO_HYPOTHESIS_PROFILE=conformance
 python3 -m pytest -m conformance`` (1000 per target and release, see
 ``tests/conftest.py``), or set ``CPUTOPO_CONFORMANCE_EXAMPLES``.
 
-A second test runs every captured row of ``tests/data/option_cases.py``
-through the stand-in; it needs no QEMU.
+A second test keeps the cases the generated runs once found different. The rows
+captured from QEMU (``tests/data/option_cases.json``) go through the stand-in in
+``test_qemu_option_rows.py``, without QEMU.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The stand-in against every captured row of ``tests/data/option_cases.py``.
+"""The stand-in against every captured row of ``tests/data/option_cases.json``.
 
 Each row is a command line QEMU 7.2 or 10.0 was started with, and what it
-printed and returned (see the table's header for how it was captured). The
+printed and returned (``tests/data/README.md`` says how it was captured). The
 stand-in gets the same command line and must refuse or start the same way,
 with the same exit status and exactly the same stderr lines. Needs no QEMU.
 
@@ -20,9 +20,10 @@ from typing import Any, Final
 
 import pytest
 
-from tests.data.option_cases import ROWS
+from tests.data.capture_option_cases import load_rows
 from topology.qemu import QemuSimulator, QemuStartError, UnsupportedOptionError
 
+ROWS: Final = load_rows()
 #: QEMU's start-up options in the captured rows (no -accel: TCG is the default).
 _HEAD: Final = ("-S", "-nodefaults", "-no-user-config", "-display", "none", "-qmp", "stdio")
 
