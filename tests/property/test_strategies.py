@@ -32,7 +32,7 @@ from topology.plugin import StashKey
 from topology.strategies._hypothesis_hook import _hypothesis_setup_hook
 from topology.strategies._values import clone_vm
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MiB = 2**20
 _FIND = settings(max_examples=2000, database=None, suppress_health_check=list(HealthCheck))
 # Reachability needs no shrinking, which is where find spends its time.

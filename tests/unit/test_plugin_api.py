@@ -25,7 +25,7 @@ from topology.plugin import (
     VmView,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 class RiscvPlugin:

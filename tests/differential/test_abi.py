@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 import topology
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import Command, run_qemu
-from tests.test_abi import (
+from tests.unit.test_abi import (
     ABI_TABLE,
     ON_QEMU_10,
     UPGRADES,

@@ -27,7 +27,7 @@ from topology.qemu._qmp_json import JsonError, QmpJsonStream, qmp_json
 
 BASE = ["-accel", "tcg", "-S", "-nodefaults", "-no-user-config", "-display", "none"]
 QMP = ["-qmp", "stdio"]
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def stand_in(target: str, *own: str) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.test_qemu_smp import EXAMPLES, _compare, configurations
+from tests.differential.test_smp import EXAMPLES, _compare, configurations
 
 pytestmark = pytest.mark.qemu
 

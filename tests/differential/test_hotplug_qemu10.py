@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from tests.test_qemu_hotplug import EXAMPLES, Scenario, _check, scenarios
+from tests.differential.test_hotplug import EXAMPLES, Scenario, _check, scenarios
 
 pytestmark = pytest.mark.qemu
 

@@ -36,9 +36,9 @@ from hypothesis import strategies as st
 
 import topology
 from arch.s390x import qmp_commands
+from tests.differential.test_hotplug import _qemu_reply, _without_host_threads
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import run_qemu
-from tests.test_qemu_hotplug import _qemu_reply, _without_host_threads
 from topology._model.vm import VirtualMachine
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 
