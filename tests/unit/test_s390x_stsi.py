@@ -5,14 +5,13 @@ The table's bytes were written by hand, entry by entry, from the layout in
 SysIBCPUListEntry) and the rules of ``stsi_topology_fill_sysib`` and
 ``s390_topology_id_cmp``: the length and magnitudes counted on paper, each
 mask bit set as 63 - (address mod 64), the order and the container counters
-followed by hand. KVM cannot run here, so no run of QEMU checked them.
+followed by hand. KVM cannot run here, so no run of QEMU checked them. The
+properties of the SYSIB are in ``tests/property/test_s390x_stsi.py``.
 """
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import topology
 from arch.s390x import (
@@ -22,7 +21,6 @@ from arch.s390x import (
     Sysib151,
     build_sysib,
     guest_set_polarization,
-    placement_of,
     qmp_commands,
     stsi_15_1,
 )
@@ -209,78 +207,6 @@ def test_a_list_longer_than_4k_is_cc3() -> None:
     fits = stsi_15_1(kvm_vm("248,sockets=124,cores=2"), 2)
     assert fits is not None
     assert fits.length == 16 + 124 * 24
-
-
-# -- properties ----------------------------------------------------------------------
-
-ENTITLEMENT_VALUE = {"low": 1, "medium": 2, "high": 3}
-
-
-@st.composite
-def placed_vms(draw: st.DrawFn) -> VirtualMachine:
-    drawers, books, sockets = (draw(st.integers(1, 2)) for _ in range(3))
-    # 2 * 2 * 2 * 31 = 248, the machine's limit.
-    cores = draw(st.integers(1, 31))
-    max_cpus = drawers * books * sockets * cores
-    vm = kvm_vm(
-        f"1,drawers={drawers},books={books},sockets={sockets},cores={cores},maxcpus={max_cpus}"
-    )
-    for _ in range(draw(st.integers(0, 30))):
-        core = draw(st.integers(0, max_cpus - 1))
-        args: dict[str, object] = {
-            "entitlement": draw(st.sampled_from(["low", "medium", "high"])),
-            "dedicated": draw(st.booleans()),
-        }
-        if draw(st.booleans()):
-            args |= {
-                "socket-id": draw(st.integers(0, sockets - 1)),
-                "book-id": draw(st.integers(0, books - 1)),
-                "drawer-id": draw(st.integers(0, drawers - 1)),
-            }
-        try:
-            if vm.state(core) is None:
-                vm.plug(DRIVER, {"core-id": core, **args})
-            else:
-                set_topology(vm, core_id=core, **{k.replace("-", "_"): v for k, v in args.items()})
-        except topology.TopologyError:
-            pass  # refused placements are part of the draw
-    if draw(st.booleans()):
-        guest_set_polarization(vm, "vertical")
-    return vm
-
-
-@settings(max_examples=50, deadline=None)
-@given(placed_vms(), st.sampled_from([2, 3, 4]))
-def test_every_cpu_once_in_qemu_order(vm: VirtualMachine, mnest: int) -> None:
-    sysib = stsi_15_1(vm, mnest)
-    assert sysib is not None
-    present = [slot.index for slot in vm.present()]
-    addresses = sysib.cpu_addresses()
-    assert sorted(addresses) == present  # each CPU exactly once
-    assert Sysib151.from_bytes(sysib.to_bytes()) == sysib
-    vertical = any(e.entitlement for e in sysib.entries if isinstance(e, CpuEntry))
-    keys = []
-    for entry in sysib.entries:
-        if not isinstance(entry, CpuEntry):
-            continue
-        placements = [placement_of(vm, address) for address in entry.cpu_addresses]
-        assert all(p is not None for p in placements)
-        sockets = {p.socket_key for p in placements if p is not None}
-        assert len(sockets) == 1  # one entry never spans sockets
-        first = placements[0]
-        assert first is not None
-        assert {a // 64 for a in entry.cpu_addresses} == {entry.origin // 64}
-        keys.append((*first.socket_key, -entry.entitlement, -int(entry.dedicated), entry.origin))
-        if vertical:
-            assert all(
-                p is not None and ENTITLEMENT_VALUE[p.entitlement] == entry.entitlement
-                for p in placements
-            )
-    assert keys == sorted(keys)
-    assert len(set(keys)) == len(keys)  # equal qualities share one entry
-    # One socket container per socket change, never an empty one.
-    socket_containers = [e for e in sysib.entries if isinstance(e, ContainerEntry) and e.level == 1]
-    assert len(socket_containers) == len({k[:3] for k in keys})
 
 
 def test_build_sysib_accepts_placements_directly() -> None:

@@ -4,14 +4,13 @@ The facts behind these tables come from the QEMU source (no guest, no KVM
 here): ``hw/ppc/spapr_drc.c`` drc_unisolate_logical, ``hw/acpi/cpu.c``
 cpu_hotplug_wr, ``hw/ppc/spapr.c`` spapr_set_vsmt_mode, ``target/ppc/kvm.c``
 kvmppc_error_append_smt_possible_hint, ``hw/ppc/spapr_numa.c``
-spapr_numa_FORM1_affinity_check.
+spapr_numa_FORM1_affinity_check. Hot-added cores leaving whole are a property
+(``tests/property/test_spapr_unplug.py``).
 """
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import topology
 from arch.spapr._form1 import check_form1, uses_form1
@@ -71,26 +70,6 @@ def test_x86_guest_rejects_with_ost_events() -> None:
         {"event": "ACPI_DEVICE_OST", "data": {"info": {**info, "status": 0x82}}},
     ]
     assert not vm.state(3).unplug_pending  # type: ignore[union-attr]
-
-
-@given(st.sampled_from(["1,maxcpus=4", "2,maxcpus=6"]), st.data())
-def test_hot_added_cores_leave_whole(smp: str, data: st.DataObject) -> None:
-    # Every hot-added core a guest never took leaves at once, with one event per
-    # presenter and thread and one for the core, and its slot is empty again.
-    vm = VirtualMachine.start(PSERIES, smp)
-    free = [s.index for s in vm.slots if vm.state(s.index) is None]
-    chosen = data.draw(st.lists(st.sampled_from(free), unique=True, min_size=1))
-    for index in chosen:
-        vm.plug(vm.slots[index].type, {"core-id": vm.slots[index].props.core_id}, id=f"c{index}")
-    for index in data.draw(st.permutations(chosen)):
-        assert vm.request_unplug(f"c{index}") is topology.UnplugResult.REMOVED
-        events = vm.take_events()
-        assert len(events) == 3 * vm.slots[index].vcpus_count + 1
-        assert events[-1]["data"] == {
-            "device": f"c{index}",
-            "path": f"/machine/peripheral/c{index}",
-        }
-        assert vm.state(index) is None
 
 
 # spapr_set_vsmt_mode with KVM: (threads, vsmt option, host-smt, host-vsmt-modes) ->

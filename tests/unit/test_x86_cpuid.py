@@ -1,4 +1,4 @@
-"""The CPUID topology leaves a guest reads, checked by hand and by properties.
+"""The CPUID topology leaves a guest reads, checked by hand.
 
 The hand-checked rows follow the Intel SDM vol. 2A (CPUID leaves 0BH and 1FH:
 EAX[4:0] the x2APIC ID shift to the next level's id, EBX[15:0] the logical
@@ -8,16 +8,12 @@ EDX the x2APIC ID) and QEMU's ``target/i386/cpu.c``: ``cpu_x86_cpuid`` cases
 ``encode_topo_cpuid8000001e`` (read at commit 0048035a87, QEMU 10.0 era), the
 7.2 switch for 0x1F, commit 958ac3c42b (8.2, ``CPUState::nr_cores`` counts
 the cores of a socket) and commit b776569a53 (9.1, ``legacy-multi-node``).
+The properties of the same leaves are in ``tests/property/test_x86_cpuid.py``.
 """
 
 from __future__ import annotations
 
-import itertools
-
-import attrs
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
 
 import arch.x86
 import topology
@@ -245,119 +241,3 @@ def test_x86_all_lists_exactly_the_public_names() -> None:
     public -= {"annotations"}
     assert len(set(arch.x86.__all__)) == len(arch.x86.__all__)
     assert set(arch.x86.__all__) == public
-
-
-# Properties.
-versions = st.sampled_from(topology.SUPPORTED_QEMU_VERSIONS)
-counts = st.integers(min_value=1, max_value=7)
-
-
-@st.composite
-def cpus(draw: st.DrawFn) -> tuple[ApicLayout, topology.QemuVersion, int, int]:
-    """A layout, a QEMU version that has it, the number of sockets and one CPU's APIC ID."""
-    version = draw(versions)
-    modules = draw(counts) if version.at_least("9.1") else 1
-    layout = ApicLayout.for_topology(
-        dies=draw(counts), modules=modules, cores=draw(counts), threads=draw(counts)
-    )
-    sockets = draw(st.integers(min_value=1, max_value=3))
-    per_socket = layout.dies * layout.modules * layout.cores * layout.threads
-    index = draw(st.integers(min_value=0, max_value=sockets * per_socket - 1))
-    return layout, version, sockets, layout.apic_id_from_index(index)
-
-
-@given(cpus(), st.sampled_from([0xB, 0x1F]))
-def test_the_last_level_shifts_to_the_socket(
-    cpu: tuple[ApicLayout, topology.QemuVersion, int, int], leaf: int
-) -> None:
-    layout, version, _, _ = cpu
-    levels = topology_levels(layout, leaf=leaf, qemu_version=version)
-    assume(levels)
-    assert levels[-1].shift == layout.pkg_offset
-    assert [level.number for level in levels] == list(range(len(levels)))
-    assert all(a.shift < b.shift or a.count == b.count for a, b in itertools.pairwise(levels))
-
-
-@given(cpus(), st.sampled_from([0xB, 0x1F]))
-def test_the_smt_level_counts_the_threads(
-    cpu: tuple[ApicLayout, topology.QemuVersion, int, int], leaf: int
-) -> None:
-    layout, version, _, apic_id = cpu
-    regs0 = (cpuid_leaf_0b if leaf == 0xB else cpuid_leaf_1f)(
-        layout, apic_id, 0, qemu_version=version
-    )
-    if leaf == 0x1F and not leaf_1f_reported(layout, qemu_version=version):
-        assert regs0 == regs(0, 0, 0, 0)
-        return
-    assert regs0.ebx == layout.threads
-    assert regs0.ecx == 0x100
-    assert regs0.eax == layout.smt_width
-    assert regs0.edx == apic_id
-
-
-@given(cpus(), st.integers(min_value=2, max_value=255))
-def test_leaf_0b_past_the_last_level_is_invalid(
-    cpu: tuple[ApicLayout, topology.QemuVersion, int, int], subleaf: int
-) -> None:
-    layout, version, _, apic_id = cpu
-    assert cpuid_leaf_0b(layout, apic_id, subleaf, qemu_version=version) == regs(
-        0, 0, subleaf, apic_id
-    )
-
-
-@given(cpus(), st.integers(min_value=0, max_value=5))
-def test_leaf_1f_past_the_last_level_is_invalid(
-    cpu: tuple[ApicLayout, topology.QemuVersion, int, int], subleaf: int
-) -> None:
-    layout, version, _, apic_id = cpu
-    levels = topology_levels(layout, qemu_version=version)
-    assume(levels and subleaf >= len(levels))
-    assert cpuid_leaf_1f(layout, apic_id, subleaf, qemu_version=version) == regs(
-        0, 0, subleaf, apic_id
-    )
-
-
-@given(cpus(), st.sampled_from([0xB, 0x1F]))
-def test_each_level_counts_the_cpus_that_share_the_shifted_id(
-    cpu: tuple[ApicLayout, topology.QemuVersion, int, int], leaf: int
-) -> None:
-    # The SDM's meaning: CPUs whose x2APIC IDs agree above the shift form one
-    # unit of the next level, and EBX says how many there are.
-    layout, version, sockets, apic_id = cpu
-    assume(leaf == 0x1F or version.at_least("8.2") or layout.dies == 1)
-    every = [
-        layout.apic_id_from_index(index)
-        for index in range(sockets * layout.dies * layout.modules * layout.cores * layout.threads)
-    ]
-    for level in topology_levels(layout, leaf=leaf, qemu_version=version):
-        sharing = [other for other in every if other >> level.shift == apic_id >> level.shift]
-        assert len(sharing) == level.count
-
-
-@given(cpus())
-def test_leaf_8000001e_carries_the_ids(
-    cpu: tuple[ApicLayout, topology.QemuVersion, int, int],
-) -> None:
-    layout, version, _, apic_id = cpu
-    ids = layout.decode(apic_id)
-    found = cpuid_leaf_8000001e(layout, apic_id, qemu_version=version, machine_type="q35")
-    assert found.eax == apic_id
-    assert found.ebx == (layout.threads - 1) << 8 | ids.core_id
-    if version.at_least("9.1"):
-        assert found.ecx == ids.socket_id
-    else:
-        assert found.ecx >> 8 == layout.dies - 1
-        assert found.ecx & ((1 << layout.die_width) - 1) == ids.die_id
-    assert found.edx == 0
-
-
-@given(cpus())
-def test_cpuid_regs_are_32_bit(cpu: tuple[ApicLayout, topology.QemuVersion, int, int]) -> None:
-    layout, version, _, apic_id = cpu
-    for found in (
-        cpuid_leaf_0b(layout, apic_id, 1, qemu_version=version),
-        cpuid_leaf_1f(layout, apic_id, 1, qemu_version=version),
-        cpuid_leaf_8000001e(layout, apic_id, qemu_version=version),
-    ):
-        for value in attrs.astuple(found):
-            assert 0 <= value <= 0xFFFFFFFF
