@@ -4,8 +4,8 @@
   (plugs, unplug requests, guest ejects, some refused); QEMU started with its
   plan must answer ``query-hotpluggable-cpus`` and ``query-cpus-fast`` exactly
   as the model of the destination, which equals the source but for the QOM
-  paths the plan documents (tests/test_abi.py checks that part).
-* The keep/break table of tests/test_abi.py: QEMU started with each side must
+  paths the plan documents (tests/property/test_abi.py checks that part).
+* The keep/break table of tests/unit/test_abi.py: QEMU started with each side must
   answer as the model of that side, and show the identities compare looks at
   where QMP can read them (x86 ``apic-id``; pseries CPU DRC indexes; ARM
   ``mp-affinity`` and ``core-count``).
@@ -22,16 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import topology
+from tests.property.test_abi import expected_paths, reachable_vms
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import Command, run_qemu
-from tests.unit.test_abi import (
-    ABI_TABLE,
-    ON_QEMU_10,
-    UPGRADES,
-    expected_paths,
-    reachable_vms,
-    start_vm,
-)
+from tests.unit.test_abi import ABI_TABLE, ON_QEMU_10, UPGRADES, start_vm
 from topology import abi
 from topology.abi._model_file import replay
 
