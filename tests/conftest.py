@@ -14,7 +14,7 @@ settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
     "ci", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-# The differential conformance suite at size (tests/test_qemu_conformance.py):
+# The differential conformance suite at size (tests/conformance/test_sessions.py):
 # select it with CPUTOPO_HYPOTHESIS_PROFILE=conformance and pytest -m conformance.
 settings.register_profile(
     "conformance", max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck)

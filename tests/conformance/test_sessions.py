@@ -31,7 +31,7 @@ python3 -m pytest -m conformance`` (1000 per target and release, see
 
 A second test keeps the cases the generated runs once found different. The rows
 captured from QEMU (``tests/data/option_cases.json``) go through the stand-in in
-``test_qemu_option_rows.py``, without QEMU.
+``test_option_rows.py``, without QEMU.
 """
 
 from __future__ import annotations

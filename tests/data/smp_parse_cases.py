@@ -27,7 +27,7 @@ How the C file was translated:
   those functions do (re-running every generic valid row "omitted" and
   "specified", forcing unsupported levels to 1) and gives ``VALID`` and
   ``INVALID``: one dict per concrete case, as checked by
-  ``tests/test_qemu_smp_parse_table.py``.
+  ``tests/unit/test_smp_parse_table.py``.
 """
 
 from __future__ import annotations

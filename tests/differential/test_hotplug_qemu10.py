@@ -1,4 +1,4 @@
-"""The hot-plug differential test of ``test_qemu_hotplug.py``, against QEMU 10.0.
+"""The hot-plug differential test of ``test_hotplug.py``, against QEMU 10.0.
 
 QEMU 10 adds what 7.2 cannot show: x86 modules (``module-id``), pseries SMT
 under TCG (a core of 2 or 4 threads is one slot), and s390x slots that carry

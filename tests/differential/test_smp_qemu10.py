@@ -1,6 +1,6 @@
 """Differential test: ``-smp`` resolution against real QEMU 10.0, on generated configurations.
 
-The same comparison as ``tests/test_qemu_smp.py`` (its ``_compare`` and value
+The same comparison as ``test_smp.py`` (its ``_compare`` and value
 strategies), with QEMU 10.0's machine types and the ``-smp`` members QEMU 10
 knows and 7.2 does not (``modules``, ``books``, ``drawers``).  QEMU 10.0 is
 Debian trixie's, run inside the trixie root that ``.ci/setup-qemu-root trixie``
@@ -38,7 +38,7 @@ MACHINES: dict[str, list[str]] = {
     "aarch64": ["virt-10.0", "virt-6.1"],
 }
 
-# test_qemu_smp's members plus the levels QEMU 7.2 does not know.
+# test_smp.py's members plus the levels QEMU 7.2 does not know.
 _MEMBER = st.sampled_from(
     [
         *("sockets", "sockets", "dies", "clusters", "cores", "cores", "threads", "threads"),

@@ -5,7 +5,7 @@ hot-adds cores into free slots (with an id or anonymous), then ``device_del``s
 some of them and some boot cores, in a drawn order. Replies and the QMP events
 (``DEVICE_DELETED``) must match exactly, in order. No core is re-added after an
 unplug: TCG never frees the vCPU contexts of an unplugged core and QEMU aborts
-(``tcg_register_thread``), which ``test_qemu_hotplug.py`` covers.
+(``tcg_register_thread``), which ``test_hotplug.py`` covers.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def check_case(case: Case) -> bool:
                    version=version)  # fmt: skip
     if run.exit_code < 0 and any("corrupted" in line for line in run.stderr_lines):
         # QEMU 7.2 sometimes corrupts its heap after a pseries core unplug under
-        # TCG (free(): corrupted unsorted chunks), at random (see test_qemu_hotplug).
+        # TCG (free(): corrupted unsorted chunks), at random (see test_hotplug.py).
         return False
     assert run.exit_code == 0, run.stderr_lines
     vm = VirtualMachine.start(_model(version, machine_name, options), smp)

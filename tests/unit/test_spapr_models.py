@@ -1,7 +1,7 @@
 """pseries ``-cpu`` aliases: the plugin's table against QEMU's own ``-cpu help``.
 
 The catalogue (``topology/_resolve/data``) is QEMU 7.2.22's and 10.0.13's ``-cpu
-help``; ``tests/test_qemu_catalogue_data.py`` holds it to the running binaries.
+help``; ``tests/differential/test_catalogue_data.py`` holds it to the running binaries.
 """
 
 from __future__ import annotations
