@@ -883,6 +883,9 @@ def test_table(name: str, version: str) -> None:
     _check_row(ROWS[name], model_outcome(ROWS[name].case, version))
 
 
+# -- single examples ----------------------------------------------------------------
+
+
 def test_findings_are_kept_apart_from_qemu_warnings() -> None:
     machine = topology.machine("x86_64", Q35, qemu_version="7.2")
     vm = VirtualMachine.start(
