@@ -10,7 +10,7 @@ Run: ``python benchmarks/bench_qemu_standin.py``. For the same configurations
   command line (the stand-in's memory of earlier starts and -smp resolutions
   cleared before each round), and *again* (a test suite starting the same
   command line once more gets a copy of the VM it started before);
-* real QEMU 7.2 (``tests/qemu_runner.py``: start paused under TCG, QMP
+* real QEMU 7.2 (``tests/support/qemu_runner.py``: start paused under TCG, QMP
   greeting, ``qmp_capabilities``, ``query-hotpluggable-cpus``, ``quit``, exit);
   the mean over ``QEMU_REPEATS`` runs.
 
@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.qemu_runner import BASE_ARGS, run_qemu
+from tests.support.qemu_runner import BASE_ARGS, run_qemu
 from topology._resolve.smp import _resolve_cached
 from topology.qemu import QemuSimulator
 from topology.qemu._simulator import _STARTED

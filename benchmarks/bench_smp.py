@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import topology
-from tests.qemu_runner import qemu_binary, run_qemu
+from tests.support.qemu_runner import qemu_binary, run_qemu
 
 CASES = [
     "8",

@@ -5,7 +5,7 @@ Run from a checkout, as root (QEMU 10.0 runs by ``chroot``)::
     python3 -m tools.capture_tcg_features [--version V ...] [--out DIR]
 
 Every run is QEMU started paused under TCG on ``-machine q35`` with
-``-smp 1`` (see ``tests/qemu_runner.py``); what is kept is the text after
+``-smp 1`` (see ``tests/support/qemu_runner.py``); what is kept is the text after
 ``TCG doesn't support requested feature:`` of each warning line:
 
 * each CPU model and alias (``-cpu MODEL``): which lines it prints;
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from tests.qemu_runner import QemuJob, run_many
+from tests.support.qemu_runner import QemuJob, run_many
 from topology._resolve.catalogue import cpu_device_properties, cpu_models
 
 VERSIONS: Final = ("7.2", "10.0")

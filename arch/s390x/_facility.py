@@ -20,7 +20,7 @@ feature. The facts, all from QEMU's source (8.2 to 10.x, unchanged):
 Under TCG the facility is off: QEMU refuses ``-cpu ...,ctop=on`` and accepts
 the placement properties on ``device_add`` without checking or using them, and
 QEMU 10.0 built for a non-s390x host has neither QMP command (observed; see
-``tests/test_qemu_s390x_topology.py``).
+``tests/differential/test_s390x_topology.py``).
 
 The state lives in ``vm.stash[TOPOLOGY_KEY]`` as one frozen
 :class:`TopologyState`, replaced whole on every change, so a refused

@@ -212,7 +212,7 @@ def build_sysib(
     ...     "2,sockets=2,cores=1")
     >>> sysib = build_sysib([CpuPlacement(core_id=0), CpuPlacement(core_id=1, socket_id=1)],
     ...                     smp, mnest=2)
-    >>> raw = sysib.to_bytes()  # checked by hand: see tests/test_s390x_stsi.py
+    >>> raw = sysib.to_bytes()  # checked by hand: see tests/unit/test_s390x_stsi.py
     >>> for at in range(0, len(raw), 16):
     ...     print(raw[at : at + 16].hex(" ", -4))
     00000040 00000000 02010002 00000000

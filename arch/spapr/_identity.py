@@ -4,7 +4,7 @@ Sources: ``hw/ppc/spapr.c`` (``spapr_set_vsmt_mode``, ``spapr_vcpu_id``,
 ``spapr_max_server_number``, ``spapr_init_cpus``, ``spapr_dt_cpu``) and
 ``hw/ppc/spapr_drc.c`` (``spapr_drc_index``); the shared notes §3.2, §3.3, §3.9.
 The vsmt defaults, the check and the DRC objects were observed on QEMU 7.2 and
-10.0 (``tests/test_spapr_identity.py``).
+10.0 (``tests/differential/test_spapr_identity.py``).
 
 >>> vcpu_id(5, threads=2, vsmt=8)
 17

@@ -5,7 +5,7 @@ machine has: ``icp`` for XICS, ``xive-tctx`` for XIVE. They are QOM children of
 the thread, so removing a core deletes them first: QEMU sends ``DEVICE_DELETED``
 for ``<core>/thread[i]/icp``, ``<core>/thread[i]/xive-tctx``, ``<core>/thread[i]``
 for each thread in order, then for the core (observed on QEMU 7.2 and 10.0,
-``tests/test_spapr_events.py``).
+``tests/differential/test_spapr_events.py``).
 
 Sources: ``hw/ppc/spapr_irq.c`` (``spapr_irq_check``: dual falls back to XICS
 before POWER9, XIVE-only refuses), ``hw/ppc/spapr.c`` (``spapr_set_ic_mode``:

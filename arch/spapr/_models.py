@@ -4,7 +4,7 @@
 ``power9_v2.2-spapr-cpu-core`` in 10.0: QEMU resolves the alias (lower-cased
 first) before it names the core type. The tables are QEMU's ``-cpu help``
 for the server models, captured from QEMU 7.2.22 and 10.0.13
-(``tests/test_spapr_models.py`` holds them to the captured catalogue, which
+(``tests/unit/test_spapr_models.py`` holds them to the captured catalogue, which
 its own tests hold to the running binaries). Releases in between answer as
 7.2, later ones as 10.0.
 """

@@ -7,7 +7,7 @@ and iterated in slot order, so the answer depends on both hash functions and on
 GLib's open addressing. This module replays them: GLib 2.74 (Debian bookworm,
 the QEMU 7.2 reference) with quadratic probing, ``hash * 11 % prime`` slots and
 in-place resizing. Checked against QEMU 7.2 on random key sets
-(``tests/test_qemu_smp.py``).
+(``tests/differential/test_smp.py``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Filling in ``-smp``: QEMU's ``machine_parse_smp_config``, release by release.
 
 The rules below were read from QEMU's ``hw/core/machine-smp.c`` at each
-release and checked against running QEMU 7.2 (``tests/test_qemu_smp.py``):
+release and checked against running QEMU 7.2 (``tests/differential/test_smp.py``):
 
 * Counts are C ``unsigned`` (32-bit): given values are truncated, and every
   product and quotient wraps. A value of 0 after truncation means "omitted".

@@ -1,0 +1,195 @@
+"""``cputopo qemu-system-<target> ... -qmp stdio``: the stand-in as a process.
+
+The reader's table and the process's behaviour were observed on QEMU 7.2.22
+(Debian bookworm) and 10.0.13 (Debian trixie) with ``-accel tcg -S -nodefaults
+-no-user-config -display none -qmp stdio``, input fed on stdin. The reader's
+properties are in ``tests/property/test_stdio.py``; whole transcripts are
+compared with real QEMU in ``tests/conformance/test_stdio.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from topology.qemu._qmp_json import JsonError, QmpJsonStream, qmp_json
+
+BASE = ["-accel", "tcg", "-S", "-nodefaults", "-no-user-config", "-display", "none"]
+QMP = ["-qmp", "stdio"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def stand_in(target: str, *own: str) -> list[str]:
+    return [sys.executable, "-m", "topology", f"qemu-system-{target}", *own]
+
+
+def spawn(argv: list[str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    return subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+
+
+# -- the reader, against QEMU 7.2's answers to the same bytes --------------------
+
+#: Input line -> what QEMU 7.2.22 and 10.0.13 made of it (values, or errors).
+READER_CASES: list[tuple[bytes, list[object]]] = [
+    (b"garbage\n", ["JSON parse error, invalid keyword 'garbage'"]),
+    (b"[1,2]\n", [[1, 2]]),
+    (b'{"a":}\n', ["JSON parse error, expecting value"]),
+    (b"}\n", ["JSON parse error, expecting value"]),
+    (b'{"a" 1}\n', ["JSON parse error, missing : in object pair"]),
+    (b"{'execute':'query-version'}\n", [{"execute": "query-version"}]),
+    (b'{"execute":"query-version" "x"}\n', ["JSON parse error, expected separator in dict"]),
+    (b'{"execute":"q"}}\n', [{"execute": "q"}, "JSON parse error, expecting value"]),
+    (b'{"execute":"q"}]\n', [{"execute": "q"}, "JSON parse error, expecting value"]),
+    (b"@\n", ["JSON parse error, stray '@'"]),
+    (b'{"execute":"query-vers\\u0069on"}\n', [{"execute": "query-version"}]),
+    (b'{"execute":"query-version","execute":"quit"}\n', ["JSON parse error, duplicate key"]),
+    (b'"str"\n', ["str"]),
+    (b"1\n", [1]),
+    (b"null\n", [None]),
+    (
+        b'{"execute": "query-version",\n"id": 5}{"execute":"query-version"}\n',
+        [
+            {"execute": "query-version", "id": 5},
+            {"execute": "query-version"},
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), READER_CASES, ids=lambda v: repr(v)[:30])
+def test_reader_splits_and_refuses_input_as_qemu_does(data: bytes, expected: list[object]) -> None:
+    got = [v.message if isinstance(v, JsonError) else v for v in QmpJsonStream().feed(data)]
+    assert got == expected
+
+
+def test_reader_keeps_a_partial_value_until_it_is_whole() -> None:
+    stream = QmpJsonStream()
+    assert stream.feed(b'{"execute"') == []
+    assert stream.feed(b': "quit", "arguments"') == []
+    assert stream.feed(b": {}}") == [{"execute": "quit", "arguments": {}}]
+
+
+def test_writer_orders_members_as_qemu_prints_them() -> None:
+    # QEMU 7.2: {"timestamp": ..., "event": "DEVICE_DELETED", "data": {"device": ..., "path": ...}}
+    event = {"event": "DEVICE_DELETED", "data": {"path": "/p", "device": "hp0"}, "timestamp": {}}
+    assert qmp_json(event) == (
+        '{"timestamp": {}, "event": "DEVICE_DELETED", "data": {"device": "hp0", "path": "/p"}}'
+    )
+
+
+# -- the process, on its own ------------------------------------------------------
+
+
+def talk(proc: subprocess.Popen[bytes], lines: list[str]) -> list[dict[str, object]]:
+    """Send the lines, close stdin and read every message until the process ends."""
+    out, _ = proc.communicate("".join(f"{line}\n" for line in lines).encode(), timeout=30)
+    return [json.loads(line) for line in out.decode().splitlines()]
+
+
+def test_greets_negotiates_strictly_and_quits() -> None:
+    proc = spawn([*stand_in("s390x", "--qemu-version", "10.0.13"), *BASE, *QMP])
+    messages = talk(
+        proc,
+        [
+            '{"execute": "query-version", "id": "early"}',
+            '{"execute": "qmp_capabilities"}',
+            '{"execute": "query-version", "id": 1}',
+            '{"execute": "quit"}',
+        ],
+    )
+    assert proc.returncode == 0
+    assert messages[0] == {
+        "QMP": {
+            "version": {"qemu": {"micro": 13, "minor": 0, "major": 10}, "package": ""},
+            "capabilities": ["oob"],
+        }
+    }
+    assert messages[1] == {
+        "id": "early",
+        "error": {
+            "class": "CommandNotFound",
+            "desc": "Expecting capabilities negotiation with 'qmp_capabilities'",
+        },
+    }
+    assert messages[2] == {"return": {}}
+    assert messages[3]["id"] == 1
+    assert messages[4]["event"] == "SHUTDOWN" and set(messages[4]) == {"timestamp", "event", "data"}
+    assert messages[5] == {"return": {}}
+
+
+def test_end_of_input_keeps_it_running_until_a_signal() -> None:
+    proc = spawn([*stand_in("x86_64", "--qemu-version", "7.2"), *BASE, *QMP])
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b'{"execute": "qmp_capabilities"}\n')
+    proc.stdin.close()
+    assert json.loads(proc.stdout.readline())["QMP"]
+    assert json.loads(proc.stdout.readline()) == {"return": {}}
+    time.sleep(0.3)
+    assert proc.poll() is None  # QEMU does not stop at end of input either
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()
+    event = json.loads(out)
+    assert event["data"] == {"guest": False, "reason": "host-signal"}
+    assert re.fullmatch(
+        rf"qemu-system-x86_64: terminating on signal 15 from pid {os.getpid()} \(.+\)\n",
+        err.decode(),
+    )
+
+
+def test_refused_start_prints_qemus_text_and_status() -> None:
+    proc = spawn([*stand_in("x86_64", "--qemu-version", "7.2"), *BASE, *QMP, "-smp", "4,sockets=3"])
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (1, b"")
+    assert err.decode() == (
+        "qemu-system-x86_64: Invalid CPU topology: product of the hierarchy must match "
+        "maxcpus: sockets (3) * dies (1) * cores (1) * threads (1) != maxcpus (4)\n"
+    )
+
+
+def test_warnings_of_a_hot_plugged_vcpu_go_to_stderr_as_it_is_added() -> None:
+    # QEMU 7.2 under TCG prints the x2apic line for each vCPU it realizes: the boot
+    # CPU's with the program name, the device_add one without (observed on 7.2.22).
+    argv = [*stand_in("x86_64", "--qemu-version", "7.2"), *BASE, *QMP]
+    proc = spawn([*argv, "-M", "q35", "-cpu", "qemu64,x2apic=on", "-smp", "1,maxcpus=2"])
+    plug = {"driver": "qemu64-x86_64-cpu", "socket-id": 0, "core-id": 1, "thread-id": 0}
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "device_add", "arguments": plug},
+        {"execute": "quit"},
+    ]
+    text = "".join(json.dumps(command) + "\n" for command in commands).encode()
+    _out, err = proc.communicate(text, timeout=30)
+    line = "warning: TCG doesn't support requested feature: CPUID.01H:ECX.x2apic [bit 21]"
+    assert err.decode().splitlines() == [f"qemu-system-x86_64: {line}", line]
+
+
+def test_a_qemu_crash_is_a_death_by_the_same_signal() -> None:
+    # QEMU 10.0 aborts for more than 255 x86 CPUs without x2apic (exit -6).
+    argv = [*stand_in("x86_64", "--qemu-version", "10.0"), *BASE, *QMP, "-smp", "300"]
+    proc = spawn([*argv, "-machine", "q35"])
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGABRT
+
+
+@pytest.mark.parametrize(
+    "monitor",
+    [[], ["-qmp", "unix:/tmp/x.sock,server=on,wait=off"], [*QMP, "-monitor", "stdio"]],
+    ids=["none", "unix", "two"],
+)
+def test_only_qmp_on_stdio_is_served(monitor: list[str]) -> None:
+    proc = spawn([*stand_in("x86_64"), *BASE, *monitor])
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and out == b""
+    assert err.decode().startswith("cputopo: the stand-in speaks QMP on stdin/stdout only")
