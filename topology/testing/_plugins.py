@@ -37,11 +37,12 @@ def use_plugin(plugin: object, *, name: str | None = None) -> Iterator[ArchPlugi
 
     ``name`` defaults to ``plugin.name``. A plugin already registered under that
     name (a built-in one, or one installed through the ``topology.arch`` entry
-    points) is out of use meanwhile, and comes back afterwards; a new name
-    comes after the registered ones, so to stand in for a registered
-    architecture, use its plugin's name. ``plugin`` goes
-    through the load check every plugin passes (:class:`topology.PluginError`
-    when it fails, raised here), and the block gets it as loaded.
+    points) is out of use meanwhile, and comes back afterwards. A new name goes
+    after the registered ones, and a QEMU target goes to the first plugin that
+    serves it: to stand in for a registered architecture, take its plugin's
+    name. ``plugin`` goes through the load check every plugin passes
+    (:class:`topology.PluginError` when it fails, raised here), and the block
+    gets it as loaded.
 
     Not thread-safe: the registry is the process's.
 
