@@ -1,15 +1,17 @@
 """The conformance kit (:mod:`topology.testing.conformance`): the stand-in against a QEMU.
 
-Against the real QEMU 7.2 for x86_64 (skipped when it is missing, unless
-CPUTOPO_REQUIRE_QEMU=1): the built-in x86 plugin conforms, and an x86 plugin
-made wrong on purpose is caught. The kit's machinery is also checked without
-QEMU, against the stand-in's own process (``python -m topology
-qemu-system-x86_64``) in the place of QEMU: that one keeps the real x86 plugin
-while the kit's in-process stand-in gets the wrong one.
+Against the real QEMU 7.2 (skipped when it is missing, unless
+CPUTOPO_REQUIRE_QEMU=1): the built-in x86 plugin conforms, an x86 plugin made
+wrong on purpose is caught, and the toy RISC-V plugin of
+docs/how-to/write-a-plugin.md conforms to qemu-system-riscv64. The kit's
+machinery is also checked without QEMU, against the stand-in's own process
+(``python -m topology qemu-system-x86_64``) in the place of QEMU: that one
+keeps the real x86 plugin while the kit's in-process stand-in gets the wrong one.
 """
 
 from __future__ import annotations
 
+import doctest
 import os
 import shlex
 import shutil
@@ -167,3 +169,30 @@ def test_use_plugin_checks_the_plugin_and_restores_the_registry() -> None:
     assert topology.get_arch("x86_64") is x86
     with pytest.raises(TypeError, match="has no 'name'"), use_plugin(object()):
         pass
+
+
+def _guide_plugin() -> object:
+    """The toy RISC-V plugin of docs/how-to/write-a-plugin.md, run from the page itself."""
+    text = (ROOT / "docs" / "how-to" / "write-a-plugin.md").read_text()
+    namespace: dict[str, Any] = {}
+    for example in doctest.DocTestParser().get_examples(text):
+        exec(compile(example.source, "write-a-plugin.md", "exec"), namespace)
+        if "PLUGIN" in namespace:
+            return namespace["PLUGIN"]
+    raise AssertionError("the guide defines no PLUGIN")
+
+
+@pytest.mark.qemu
+def test_the_guides_toy_plugin_conforms_to_qemu_7_2() -> None:
+    binary = shutil.which("qemu-system-riscv64")
+    if binary is None:
+        reason = "qemu-system-riscv64 (QEMU 7.2) is not installed (Debian: qemu-system-misc)"
+        if os.environ.get("CPUTOPO_REQUIRE_QEMU") == "1":
+            pytest.fail(f"{reason}, and CPUTOPO_REQUIRE_QEMU=1 requires it")
+        pytest.skip(reason)
+    with use_plugin(_guide_plugin()):
+        report = run_conformance(
+            target="riscv64", qemu=binary, version="7.2", examples=EXAMPLES, seed=3
+        )
+    assert report.ok, str(report)
+    assert report.cases == EXAMPLES
