@@ -1,7 +1,7 @@
 """Run a real QEMU once, talk QMP to it over stdio, and record what happened.
 
 The conformance kit's QEMU driver (moved here from the test suite's
-``tests/qemu_runner.py``, which can import it): it knows nothing of QEMU
+``tests/support/qemu_runner.py``, which can import it): it knows nothing of QEMU
 releases or where QEMU is installed; it runs the command line it is given,
 which must ask for a paused VM answering QMP on stdio (``-S ... -qmp stdio``).
 A run costs a fraction of a second: no guest ever executes.

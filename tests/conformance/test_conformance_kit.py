@@ -14,7 +14,6 @@ from __future__ import annotations
 import doctest
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ import attrs
 import pytest
 
 import topology
+from tests.support.qemu import require_qemu
 from topology.plugin import ArchPlugin, BoardContext, CpuSlot
 from topology.testing.conformance import (
     ConformanceSetupError,
@@ -32,7 +32,7 @@ from topology.testing.conformance import (
     use_plugin,
 )
 
-ROOT: Final = Path(__file__).resolve().parents[1]
+ROOT: Final = Path(__file__).resolve().parents[2]
 #: The stand-in as a process, run from this checkout, answering as QEMU 7.2.
 STANDIN: Final = (
     "env",
@@ -46,17 +46,6 @@ STANDIN: Final = (
 )
 #: Cases per run against real QEMU (CPUTOPO_CONFORMANCE_EXAMPLES runs more).
 EXAMPLES: Final = int(os.environ.get("CPUTOPO_CONFORMANCE_EXAMPLES") or 30)
-
-
-def _qemu_7_2() -> str:
-    """The host's qemu-system-x86_64 (QEMU 7.2), or skip."""
-    binary = shutil.which("qemu-system-x86_64")
-    if binary is not None:
-        return binary
-    reason = "qemu-system-x86_64 (QEMU 7.2) is not installed (Debian: qemu-system-x86)"
-    if os.environ.get("CPUTOPO_REQUIRE_QEMU") == "1":
-        pytest.fail(f"{reason}, and CPUTOPO_REQUIRE_QEMU=1 requires it")
-    pytest.skip(reason)
 
 
 class SwappedIds:
@@ -90,9 +79,8 @@ def wrong_x86() -> SwappedIds:
 
 @pytest.mark.qemu
 def test_x86_64_conforms_to_qemu_7_2() -> None:
-    report = run_conformance(
-        target="x86_64", qemu=_qemu_7_2(), version="7.2", examples=EXAMPLES, seed=1
-    )
+    qemu = require_qemu("x86_64")
+    report = run_conformance(target="x86_64", qemu=qemu, version="7.2", examples=EXAMPLES, seed=1)
     assert report.ok, str(report)
     assert report.cases == EXAMPLES
     assert report.started > 0 and report.refused > 0 and report.commands > 2 * report.started
@@ -101,8 +89,9 @@ def test_x86_64_conforms_to_qemu_7_2() -> None:
 
 @pytest.mark.qemu
 def test_a_wrong_plugin_is_caught_by_qemu_7_2(wrong_x86: SwappedIds) -> None:
+    qemu = require_qemu("x86_64")
     with use_plugin(wrong_x86):
-        report = run_conformance(target="x86_64", qemu=_qemu_7_2(), version="7.2", examples=20)
+        report = run_conformance(target="x86_64", qemu=qemu, version="7.2", examples=20, seed=4)
     assert not report.ok
     assert report.mismatched >= len(report.mismatches) > 0
     first = report.mismatches[0]
@@ -110,7 +99,7 @@ def test_a_wrong_plugin_is_caught_by_qemu_7_2(wrong_x86: SwappedIds) -> None:
     assert first.qemu.exchanges != first.standin.exchanges
     assert "Mismatch 1 of" in str(report)
     # The plugin is back.
-    assert run_conformance(target="x86_64", qemu=_qemu_7_2(), version="7.2", examples=3).ok
+    assert run_conformance(target="x86_64", qemu=qemu, version="7.2", examples=3, seed=4).ok
 
 
 def test_the_kit_runs_against_the_standin_process() -> None:
@@ -184,12 +173,7 @@ def _guide_plugin() -> object:
 
 @pytest.mark.qemu
 def test_the_guides_toy_plugin_conforms_to_qemu_7_2() -> None:
-    binary = shutil.which("qemu-system-riscv64")
-    if binary is None:
-        reason = "qemu-system-riscv64 (QEMU 7.2) is not installed (Debian: qemu-system-misc)"
-        if os.environ.get("CPUTOPO_REQUIRE_QEMU") == "1":
-            pytest.fail(f"{reason}, and CPUTOPO_REQUIRE_QEMU=1 requires it")
-        pytest.skip(reason)
+    binary = require_qemu("riscv64")
     with use_plugin(_guide_plugin()):
         report = run_conformance(
             target="riscv64", qemu=binary, version="7.2", examples=EXAMPLES, seed=3
