@@ -104,6 +104,11 @@ def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
 
 
 def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
+    # spapr_core_unplug_request refuses every core of a type without CPU
+    # hot-plug (before 2.7) before it looks at the core (observed on QEMU 7.2:
+    # pseries-2.2 -smp 2, device_del of device[0] and of device[1]).
+    if not vm.machine.type.hotpluggable_cpus:
+        raise BoardError("CPU hot unplug not supported on this machine", what="id")
     if slot_index == 0:
         raise BoardError("Boot CPU core may not be unplugged", what="id")
     state = vm.state(slot_index)

@@ -161,3 +161,14 @@ def test_which_guests_get_form1() -> None:
     assert uses_form1("pseries-6.1", guest_form2=True)
     assert not uses_form1("pseries-6.2", guest_form2=True)
     assert uses_form1("pseries-10.0", guest_form2=False)
+
+
+@pytest.mark.parametrize("path", ["/machine/unattached/device[0]", "/machine/unattached/device[1]"])
+def test_pseries_types_without_cpu_hotplug_refuse_every_unplug(path: str) -> None:
+    # Observed on QEMU 7.2.22: -machine pseries-2.2 -smp 2, device_del of either
+    # boot core (found by the conformance kit; the boot-core text came first before).
+    old = topology.machine("ppc64", "pseries-2.2", qemu_version="7.2")
+    vm = VirtualMachine.start(old, "2")
+    with pytest.raises(topology.BoardError, match="^CPU hot unplug not supported on this machine$"):
+        vm.request_unplug(path)
+    assert vm.present_cpu_indexes() == [0, 1]
