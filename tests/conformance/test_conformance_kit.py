@@ -156,7 +156,7 @@ def test_use_plugin_checks_the_plugin_and_restores_the_registry() -> None:
         pass
     assert str(caught.value) == "architecture plugin 'x86' (use_plugin.x86:PLUGIN): lacks 'name'"
     assert topology.get_arch("x86_64") is x86
-    with pytest.raises(TypeError, match="has no 'name'"), use_plugin(object()):
+    with pytest.raises(topology.PluginError, match="has no 'name'"), use_plugin(object()):
         pass
 
 

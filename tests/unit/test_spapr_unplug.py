@@ -169,6 +169,7 @@ def test_pseries_types_without_cpu_hotplug_refuse_every_unplug(path: str) -> Non
     # boot core (found by the conformance kit; the boot-core text came first before).
     old = topology.machine("ppc64", "pseries-2.2", qemu_version="7.2")
     vm = VirtualMachine.start(old, "2")
-    with pytest.raises(topology.BoardError, match="^CPU hot unplug not supported on this machine$"):
+    with pytest.raises(topology.BoardError) as refused:
         vm.request_unplug(path)
+    assert str(refused.value) == "CPU hot unplug not supported on this machine"
     assert vm.present_cpu_indexes() == [0, 1]

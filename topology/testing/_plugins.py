@@ -13,6 +13,7 @@ import types
 from collections.abc import Iterator
 
 from topology import _registry
+from topology._errors import PluginError
 from topology.plugin import ArchPlugin
 
 __all__ = ["use_plugin"]
@@ -63,7 +64,9 @@ def use_plugin(plugin: object, *, name: str | None = None) -> Iterator[ArchPlugi
     if name is None:
         name = getattr(plugin, "name", None)
         if not isinstance(name, str):
-            raise TypeError(f"{plugin!r} has no 'name'; pass use_plugin(plugin, name=...)")
+            raise PluginError(
+                f"{plugin!r} has no 'name'; pass use_plugin(plugin, name=...)", what="name"
+            )
     module = types.ModuleType(f"use_plugin.{name}")
     module.PLUGIN = plugin  # type: ignore[attr-defined]
     registry = _registry._registry()
