@@ -1,12 +1,12 @@
 """Regenerate ``topology/_resolve/data/`` from the real QEMU binaries.
 
-Run from a checkout, as root (QEMU 10.0 runs by ``chroot``)::
+Run from a checkout, as root (QEMU 10.0 and 11.1 run by ``chroot``)::
 
     python3 -m tools.capture_catalogue [--target T ...] [--version V ...] [--out DIR]
 
-QEMU 7.2 is the host's ``qemu-system-<target>``; QEMU 10.0 is
-``chroot $CPUTOPO_QEMU10_ROOT /usr/bin/qemu-system-<target>`` (default root
-``/opt/cputopo-qemu10``).  Most of it is help output: ``-machine help``,
+QEMU 7.2 is the host's ``qemu-system-<target>``; QEMU 10.0 and 11.1 run in
+their Debian roots (``chroot ROOT /usr/bin/qemu-system-<target>``, see
+:mod:`tests.support.qemu_runner`).  Most of it is help output: ``-machine help``,
 ``-machine TYPE,help`` for every type listed, ``-cpu help``, ``-device
 CPUTYPE,help`` and ``-accel help``.  The help texts the catalogue rebuilds
 (``-machine help``, ``-machine TYPE,help``) are checked to come back byte for
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import os
 import re
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from tests.support.qemu_runner import QEMU_VERSIONS, qemu_command
 from tools.capture_qom import InstanceProperties, capture_instance_properties
 from topology._resolve.catalogue import (
     TARGETS,
@@ -37,7 +37,7 @@ from topology._resolve.catalogue import (
     format_machine_properties,
 )
 
-VERSIONS: Final = ("7.2", "10.0")
+VERSIONS: Final = QEMU_VERSIONS
 # The CPU device type whose properties are captured: the hot-plug type of the
 # default model (x86, s390x), the sPAPR core type (ppc64), virt's default (aarch64).
 CPU_DEVICE_TYPES: Final = {
@@ -54,10 +54,7 @@ _PROPERTY_LINE: Final = re.compile(r"  ([^=]+)=<(.*?)>(?: +- (.*))?")
 
 def qemu_argv(target: str, version: str) -> list[str]:
     """The command that runs ``qemu-system-<target>`` of QEMU ``version``."""
-    if version == "7.2":
-        return [f"qemu-system-{target}"]
-    root = os.environ.get("CPUTOPO_QEMU10_ROOT") or "/opt/cputopo-qemu10"
-    return ["chroot", root, f"/usr/bin/qemu-system-{target}"]
+    return list(qemu_command(target, version))
 
 
 def _help(target: str, version: str, *args: str) -> str:

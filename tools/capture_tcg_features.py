@@ -27,10 +27,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from tests.support.qemu_runner import QemuJob, run_many
+from tests.support.qemu_runner import QEMU_VERSIONS, QemuJob, run_many
 from topology._resolve.catalogue import cpu_device_properties, cpu_models
 
-VERSIONS: Final = ("7.2", "10.0")
+VERSIONS: Final = QEMU_VERSIONS
 PREFIX: Final = "qemu-system-x86_64: warning: TCG doesn't support requested feature: "
 DEPENDS: Final = (
     "qemu-system-x86_64: warning: This feature depends on other features that were not requested: "

@@ -59,6 +59,8 @@ SUPPORTED_QEMU_VERSIONS: Final = tuple(
         (10, 0),
         (10, 1),
         (10, 2),
+        (11, 0),
+        (11, 1),
     )
 )
 NEWEST_QEMU: Final = SUPPORTED_QEMU_VERSIONS[-1]
@@ -74,7 +76,7 @@ def qemu_version(version: str | QemuVersion | None = None) -> QemuVersion:
     and ignored: stable releases keep the CPU topology rules of their series.
 
     >>> qemu_version()
-    QemuVersion(major=10, minor=2)
+    QemuVersion(major=11, minor=1)
     >>> qemu_version("6.2")
     Traceback (most recent call last):
     ...

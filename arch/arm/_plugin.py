@@ -48,6 +48,9 @@ class ArmPlugin:
                 # virt_machine_class_init: 512 since virt-3.0, 255 before.
                 max_cpus=512 if release_key(release) >= (3, 0) else 255,
                 default_cpu=DEFAULT_CPU,
+                # query-machines leaves default-cpu-type out in QEMU 11.1 (and in
+                # libvirt's record of 10.2); the CPU made without -cpu is unchanged.
+                default_cpu_listed=not version.at_least("10.2"),
                 hotpluggable_cpus=False,
                 numa=True,
                 # cpu_cluster_has_numa_boundary, set for every virt type from QEMU 8.1.

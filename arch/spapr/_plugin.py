@@ -56,6 +56,8 @@ def _default_cpu(version: QemuVersion, release: str) -> str:
         return "power7_v2.3"
     if key <= (3, 1):
         return "power8_v2.0"
+    if key >= (11, 1):
+        return "power11_v2.0"  # query-machines of QEMU 11.1: pseries-11.1 only
     if key >= (9, 0) and version.at_least("9.0"):
         return "power10_v2.0"
     if version.at_least("10.0"):

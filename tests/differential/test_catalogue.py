@@ -1,4 +1,4 @@
-"""The machine catalogue of QEMU 7.2 against real QEMU 7.2's ``query-machines``.
+"""The machine catalogue against real QEMU's ``query-machines`` (7.2, 10.0, 11.1).
 
 For every machine type cputopo models, QEMU's own answer gives the name, the
 alias, whether it is the default, ``cpu-max``, whether CPUs can be hot-plugged,
@@ -14,7 +14,7 @@ import pytest
 
 import topology
 from tests.support.qemu import require_qemu
-from tests.support.qemu_runner import run_qemu
+from tests.support.qemu_runner import QEMU_VERSIONS, run_qemu
 
 pytestmark = pytest.mark.qemu
 
@@ -36,10 +36,13 @@ PROBE_MACHINE = {
 }
 
 
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize("arch", sorted(CPU_SUFFIX))
-def test_catalogue_matches_query_machines(arch: str) -> None:
-    require_qemu(arch)
-    run = run_qemu(arch, ["-machine", PROBE_MACHINE[arch]], [("query-machines", None)])
+def test_catalogue_matches_query_machines(arch: str, version: str) -> None:
+    require_qemu(arch, version)
+    run = run_qemu(
+        arch, ["-machine", PROBE_MACHINE[arch]], [("query-machines", None)], version=version
+    )
     entries: list[dict[str, Any]] = run.replies[0]["return"]  # type: ignore[assignment]
     qemu = {
         entry["name"]: {
@@ -54,8 +57,7 @@ def test_catalogue_matches_query_machines(arch: str) -> None:
         if entry["name"].startswith(FAMILIES) or entry["name"] in SINGLES
     }
     plugin = topology.get_arch(arch)
-    version = topology.qemu_version("7.2")
-    default = plugin.default_machine(version)
+    default = plugin.default_machine(topology.qemu_version(version))
     ours = {
         machine_type.name: {
             "alias": machine_type.aliases[0] if machine_type.aliases else None,
@@ -63,8 +65,10 @@ def test_catalogue_matches_query_machines(arch: str) -> None:
             "cpu_max": machine_type.max_cpus,
             "hotpluggable": machine_type.hotpluggable_cpus,
             "deprecated": machine_type.deprecated,
-            "cpu_type": machine_type.default_cpu + CPU_SUFFIX[arch],
+            "cpu_type": machine_type.default_cpu + CPU_SUFFIX[arch]
+            if machine_type.default_cpu_listed
+            else None,
         }
-        for machine_type in plugin.machine_types(version)
+        for machine_type in plugin.machine_types(topology.qemu_version(version))
     }
     assert ours == qemu

@@ -17,7 +17,7 @@ import pytest
 
 from arch.x86 import switch_acpi_to_modern
 from tests.support.qemu import require_qemu
-from tests.support.qemu_runner import QEMU_VERSIONS, qemu10_root, qemu_command
+from tests.support.qemu_runner import QEMU_VERSIONS, qemu_command, qemu_root
 from topology.qemu.live import LiveMismatchError, LiveQemu, LiveRefusedError
 
 pytestmark = pytest.mark.qemu
@@ -28,10 +28,11 @@ BASE = ["-accel", "tcg", "-S", "-nodefaults", "-no-user-config", "-display", "no
 class RunningQemu:
     def __init__(self, target: str, version: str, options: list[str]) -> None:
         require_qemu(target, version)
-        inside = "/tmp" if version == "7.2" else os.path.join(qemu10_root(), "tmp")
+        root = qemu_root(version)
+        inside = "/tmp" if root is None else os.path.join(root, "tmp")
         directory = tempfile.mkdtemp(prefix="cputopo-live-", dir=inside)
         self.socket = os.path.join(directory, "qmp.sock")
-        seen_by_qemu = self.socket if version == "7.2" else self.socket.removeprefix(qemu10_root())
+        seen_by_qemu = self.socket if root is None else self.socket.removeprefix(root)
         self.argv = [
             *qemu_command(target, version),
             *BASE,

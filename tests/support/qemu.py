@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.support.qemu_runner import qemu_binary, qemu_unavailable_reason
+from tests.support.qemu_runner import qemu_binary, qemu_unavailable_reason, require_switch
 
 
 def require_qemu(target: str, version: str = "7.2") -> str:
@@ -14,14 +14,15 @@ def require_qemu(target: str, version: str = "7.2") -> str:
 
     A missing QEMU 7.2 (the host's) fails instead under CPUTOPO_REQUIRE_QEMU=1,
     a missing QEMU 10.0 (the trixie root of ``.ci/setup-qemu-root trixie``)
-    under CPUTOPO_REQUIRE_QEMU10=1.
+    under CPUTOPO_REQUIRE_QEMU10=1, a missing QEMU 11.1 (the sid root) under
+    CPUTOPO_REQUIRE_QEMU11=1.
     """
     reason = qemu_unavailable_reason(target, version)
     if reason is None:
         binary = qemu_binary(target, version)
         assert binary is not None
         return binary
-    switch = "CPUTOPO_REQUIRE_QEMU" if version == "7.2" else "CPUTOPO_REQUIRE_QEMU10"
+    switch = require_switch(version)
     if os.environ.get(switch) == "1":
         pytest.fail(f"{reason}, and {switch}=1 requires it")
     pytest.skip(reason)

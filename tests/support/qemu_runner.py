@@ -4,15 +4,18 @@ Used by the differential tests as the reference for what QEMU does with a
 given command line.  QEMU is started paused (``-S``) with TCG and no devices,
 so a run costs a fraction of a second and no guest ever executes.
 
-Two QEMU releases can serve as the reference (``version``):
+Three QEMU releases can serve as the reference (``version``):
 
 * ``"7.2"``: the host's ``qemu-system-<arch>`` (Debian bookworm's packages);
 * ``"10.0"``: Debian trixie's packages in a trixie root (``.ci/setup-qemu-root
   trixie`` builds it), run as ``chroot ROOT /usr/bin/qemu-system-<arch> ...``.
-  ROOT is ``$CPUTOPO_QEMU10_ROOT``, by default ``/opt/cputopo-qemu10``.  Nothing
-  is mounted in it: QEMU started this way needs neither ``/proc`` nor ``/sys``, and
-  the root's ``/dev`` holds the few device nodes debootstrap makes.  ``chroot``
-  needs root.
+  ROOT is ``$CPUTOPO_QEMU10_ROOT``, by default ``/opt/cputopo-qemu10``;
+* ``"11.1"``: Debian sid's packages in a sid root (``.ci/setup-qemu-root sid``),
+  ROOT ``$CPUTOPO_QEMU11_ROOT``, by default ``/opt/cputopo-qemu11``.
+
+Nothing is mounted in a root: QEMU started this way needs neither ``/proc``
+nor ``/sys``, and the root's ``/dev`` holds the few device nodes debootstrap
+makes.  ``chroot`` needs root.
 """
 
 from __future__ import annotations
@@ -28,8 +31,25 @@ from topology.testing._qemu_process import QemuRun as QemuRun
 from topology.testing._qemu_process import run_qemu as _run
 
 #: The QEMU releases :func:`run_qemu` can run.
-QEMU_VERSIONS: tuple[str, ...] = ("7.2", "10.0")
-DEFAULT_QEMU10_ROOT = "/opt/cputopo-qemu10"
+QEMU_VERSIONS: tuple[str, ...] = ("7.2", "10.0", "11.1")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Root:
+    """Where a chrooted QEMU release lives and what sets it up."""
+
+    variable: str
+    default: str
+    suite: str
+    require: str
+
+
+# 7.2 is the host's; the others run in a Debian root each.
+_ROOTS: dict[str, _Root] = {
+    "10.0": _Root("CPUTOPO_QEMU10_ROOT", "/opt/cputopo-qemu10", "trixie", "CPUTOPO_REQUIRE_QEMU10"),
+    "11.1": _Root("CPUTOPO_QEMU11_ROOT", "/opt/cputopo-qemu11", "sid", "CPUTOPO_REQUIRE_QEMU11"),
+}
+DEFAULT_QEMU10_ROOT = _ROOTS["10.0"].default
 
 BASE_ARGS: tuple[str, ...] = (
     "-accel",
@@ -55,9 +75,27 @@ class QemuJob:
     version: str = "7.2"
 
 
+def qemu_root(version: str) -> str | None:
+    """The root QEMU ``version`` runs in (its environment variable or the default); None for 7.2."""
+    _check_version(version)
+    root = _ROOTS.get(version)
+    if root is None:
+        return None
+    return os.environ.get(root.variable) or root.default
+
+
 def qemu10_root() -> str:
     """The trixie root that holds QEMU 10.0 (``$CPUTOPO_QEMU10_ROOT`` or the default)."""
-    return os.environ.get("CPUTOPO_QEMU10_ROOT") or DEFAULT_QEMU10_ROOT
+    root = qemu_root("10.0")
+    assert root is not None
+    return root
+
+
+def require_switch(version: str) -> str:
+    """The environment variable that, set to 1, turns a missing QEMU ``version`` into a failure."""
+    _check_version(version)
+    root = _ROOTS.get(version)
+    return "CPUTOPO_REQUIRE_QEMU" if root is None else root.require
 
 
 def _check_version(version: str) -> None:
@@ -68,33 +106,33 @@ def _check_version(version: str) -> None:
 def qemu_binary(arch: str, version: str = "7.2") -> str | None:
     """Path of ``qemu-system-<arch>`` of QEMU ``version``, or None if it is not installed.
 
-    For ``"10.0"`` this is the path on the host, inside the trixie root.
+    For a chrooted release this is the path on the host, inside its root.
     """
-    _check_version(version)
-    if version == "7.2":
+    root = qemu_root(version)
+    if root is None:
         return shutil.which(f"qemu-system-{arch}")
-    path = os.path.join(qemu10_root(), "usr", "bin", f"qemu-system-{arch}")
+    path = os.path.join(root, "usr", "bin", f"qemu-system-{arch}")
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
 def qemu_unavailable_reason(arch: str, version: str = "7.2") -> str | None:
     """Why QEMU ``version`` for ``arch`` cannot be run here, or None when it can."""
-    _check_version(version)
-    if version == "7.2":
+    root = qemu_root(version)
+    if root is None:
         if qemu_binary(arch, version) is None:
             return (
                 f"qemu-system-{arch} is not installed (Debian: qemu-system-x86, "
                 "qemu-system-ppc, qemu-system-misc, qemu-system-arm)"
             )
         return None
-    root = qemu10_root()
+    setup = _ROOTS[version]
     if qemu_binary(arch, version) is None:
         return (
-            f"QEMU 10.0 qemu-system-{arch} is not installed in {root} "
-            "(run .ci/setup-qemu-root trixie as root; CPUTOPO_QEMU10_ROOT moves it)"
+            f"QEMU {version} qemu-system-{arch} is not installed in {root} "
+            f"(run .ci/setup-qemu-root {setup.suite} as root; {setup.variable} moves it)"
         )
     if os.geteuid() != 0:
-        return f"QEMU 10.0 runs by chroot into {root}, which needs root"
+        return f"QEMU {version} runs by chroot into {root}, which needs root"
     if shutil.which("chroot") is None:
         return "chroot is not installed (Debian: coreutils)"
     return None
@@ -113,13 +151,14 @@ def qemu_command(arch: str, version: str = "7.2") -> tuple[str, ...]:
     reason = qemu_unavailable_reason(arch, version)
     if reason is not None:
         raise FileNotFoundError(reason)
-    if version == "7.2":
+    root = qemu_root(version)
+    if root is None:
         binary = qemu_binary(arch, version)
         assert binary is not None
         return (binary,)
     chroot = shutil.which("chroot")
     assert chroot is not None
-    return (chroot, qemu10_root(), f"/usr/bin/qemu-system-{arch}")
+    return (chroot, root, f"/usr/bin/qemu-system-{arch}")
 
 
 def run_qemu(
@@ -143,7 +182,7 @@ def run_qemu(
     the QMP greeting, board errors (e.g. the x86 APIC ID limit) after it.
     The whole run is bounded by ``timeout`` seconds; past that QEMU is killed
     and ``timed_out`` is set.  ``argv`` in the result is the whole command
-    line, ``chroot ROOT`` included for QEMU 10.0.  Raises FileNotFoundError
+    line, ``chroot ROOT`` included for a chrooted release.  Raises FileNotFoundError
     when QEMU ``version`` cannot be run here (see :func:`qemu_available`).
     """
     start = tuple(program) if program is not None else qemu_command(arch, version)

@@ -225,7 +225,7 @@ def test_resolved_topologies_are_accepted() -> None:
         (
             lambda: cpuid_leaf_0b(DIES, 0, 0, qemu_version="6.2"),
             "QEMU 6.2 is not supported; supported: 7.2, 8.0, 8.1, 8.2, 9.0, 9.1, 9.2, "
-            "10.0, 10.1, 10.2",
+            "10.0, 10.1, 10.2, 11.0, 11.1",
         ),
     ],
 )

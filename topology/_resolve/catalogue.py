@@ -10,12 +10,13 @@ hot-plug uses (``-device TYPE,help``) and the accelerators (``-accel help``).
 
 The data files under ``topology/_resolve/data/`` (one per target and release,
 ``<target>-<release>.json``) are written by ``python3 -m tools.capture_catalogue``
-from QEMU 7.2 (the host's binaries) and QEMU 10.0 (the trixie root); the
+from QEMU 7.2.22 (the host's binaries), QEMU 10.0.13 (the trixie root) and
+QEMU 11.1.3 (the sid root); the
 instance properties come from QEMU started paused with each machine type
 (``machine_instance_capture`` in each file says how each type's list was read).
 
 Releases in between are served from the nearest captured release at or below
-them: 8.0 ... 9.2 get 7.2's names and 10.1, 10.2 get 10.0's.  That is an
+them: 8.0 ... 9.2 get 7.2's names and 10.1 ... 11.0 get 10.0's.  That is an
 approximation: machine types, properties and CPU models added or removed in
 those releases are not seen (``pc-q35-9.0`` is not in 7.2's list, for example).
 :func:`captured_version` says which release answers.
@@ -77,7 +78,7 @@ TARGETS: Final = tuple(
     )
 )
 #: The releases captured, oldest first.
-CAPTURED_VERSIONS: Final = (QemuVersion(7, 2), QemuVersion(10, 0))
+CAPTURED_VERSIONS: Final = (QemuVersion(7, 2), QemuVersion(10, 0), QemuVersion(11, 1))
 
 Version = str | QemuVersion
 

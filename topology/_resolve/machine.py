@@ -44,6 +44,8 @@ class MachineType:
         min_cpus, max_cpus: the bounds on cpus and maxcpus.
         prefer_sockets: whether omitted counts go to sockets first (types up to 6.1).
         default_cpu: the CPU model used without ``-cpu``.
+        default_cpu_listed: whether ``query-machines`` reports ``default_cpu`` as
+            ``default-cpu-type`` (QEMU 11.1 leaves it out for ARM ``virt``).
         hotpluggable_cpus: whether ``device_add`` can add CPUs.
         numa: whether the board takes ``-numa`` at all (QEMU: ``NUMA is not
             supported by this machine-type`` otherwise).
@@ -64,6 +66,7 @@ class MachineType:
     max_cpus: int
     prefer_sockets: bool = False
     default_cpu: str
+    default_cpu_listed: bool = True
     hotpluggable_cpus: bool = True
     numa: bool = False
     numa_mem: bool = False
