@@ -54,6 +54,8 @@ def possible_slots(
 ) -> list[CpuSlot]:
     threads = topology.threads
     qom_type = core_type(machine_type, options, version)
+    # The core's threads are CPUs of the model the core is named after.
+    thread_type = qom_type.removesuffix("-spapr-cpu-core") + "-powerpc64-cpu"
     return [
         CpuSlot(
             index=index,
@@ -64,6 +66,7 @@ def possible_slots(
             # node-id comes from the NUMA configuration (always on for pseries).
             props=SlotProps(core_id=index * threads),
             core_device=True,
+            vcpu_type=thread_type,
         )
         for index in range(topology.max_cpus // threads)
     ]

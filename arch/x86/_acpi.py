@@ -1,11 +1,13 @@
 """The PC's ACPI CPU hot-plug switch and its QMP commands (``qom-set``, ``query-acpi-ospm-status``).
 
-A PC starts with the legacy ACPI CPU hot-plug interface; the guest's firmware
-switches it to the modern one by setting the ACPI device's
-``cpu-hotplug-legacy`` property to false, which a management tool can do over
-QMP too. Setting it back to true is not supported: QEMU asserts
+Up to QEMU 10.0 at least, a PC starts with the legacy ACPI CPU hot-plug
+interface; the guest's firmware switches it to the modern one by setting the
+ACPI device's ``cpu-hotplug-legacy`` property to false, which a management
+tool can do over QMP too. Setting it back to true is not supported: QEMU asserts
 (``ich9_pm_set_cpu_hotplug_legacy`` / ``piix4_set_cpu_hotplug_legacy``:
-``Assertion `!value' failed``) and dies with SIGABRT.
+``Assertion `!value' failed``) and dies with SIGABRT. QEMU 11.1 has only the
+modern interface: the property is gone (``Property 'ICH9-LPC.cpu-hotplug-legacy'
+not found``) and ``device_del`` of a CPU is a request from the start.
 
 Where the ACPI device is, observed on QEMU 7.2.22 and 10.0.13 with 1 to 4 boot
 CPUs and several machine versions: q35's ``ICH9-LPC`` is
@@ -29,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from arch.x86._hotplug import ACPI_LEGACY
+from arch.x86._hotplug import ACPI_LEGACY, acpi_legacy
 from topology import ParameterError, QemuVersion, TopologyError
 from topology.plugin import QmpAsk, VmView
 
@@ -75,8 +77,13 @@ def sync_live(vm: VmView, ask: QmpAsk) -> None:
 def switch_acpi_to_modern(live: LiveQemu) -> dict[str, Any]:
     """Do to a running x86 QEMU what the guest's firmware does at boot: switch ACPI
     CPU hot-plug to modern mode. Only then does QEMU accept ``device_del`` of an
-    x86 CPU (as a request). The model, checked, follows."""
-    device = acpi_device(live.model.vm)
+    x86 CPU (as a request). The model, checked, follows. QEMU 11.1 starts in
+    modern mode and has no switch: nothing is sent and the answer is QEMU's
+    success, ``{"return": {}}``."""
+    vm = live.model.vm
+    device = acpi_device(vm)
+    if device is not None and not acpi_legacy(vm):
+        return {"return": {}}
     if device is None:
         raise TopologyError("this QEMU has no ACPI device with cpu-hotplug-legacy", what=_SWITCH)
     return live.execute("qom-set", {"path": device[0], "property": _SWITCH, "value": False})
@@ -91,7 +98,7 @@ def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
     if device is None or arguments["path"] != device[0]:
         return NotImplemented
     prop = arguments["property"]
-    if prop != _SWITCH:
+    if prop != _SWITCH or vm.machine.qemu_version.at_least("11.1"):
         raise ParameterError(f"Property '{device[1]}.{prop}' not found", what="property")
     value = arguments["value"]
     if not isinstance(value, bool):
@@ -116,7 +123,7 @@ def query_acpi_ospm_status(vm: VmView, arguments: Mapping[str, object]) -> objec
     name = vm.machine.name
     if name == "isapc" or (name.startswith("pc-i440fx-") and acpi_device(vm) is None):
         raise TopologyError("command is not supported, missing ACPI device", what="acpi")
-    if vm.stash.get(ACPI_LEGACY, True) or acpi_device(vm) is None:
+    if acpi_legacy(vm) or acpi_device(vm) is None:
         return []
     entries: list[dict[str, object]] = []
     for index in range(len(vm.slots)):

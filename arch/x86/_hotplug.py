@@ -26,6 +26,7 @@ from topology.plugin import (
 
 __all__ = [
     "ACPI_LEGACY",
+    "acpi_legacy",
     "boot_qom_path",
     "cpu_status",
     "legacy_cpu_add",
@@ -39,6 +40,17 @@ __all__ = [
 #: (true until the guest's firmware or OS switches it; a paused VM never does).
 #: Whether the guest left ACPI CPU hot-plug in legacy mode (cpu-hotplug-legacy).
 ACPI_LEGACY: Final = StashKey[bool]("x86.acpi-cpu-hotplug-legacy")
+
+
+def acpi_legacy(vm: VmView) -> bool:
+    """Whether the PC's ACPI CPU hot-plug interface is still the legacy one.
+
+    A PC starts legacy until the guest's firmware (or a tool, by ``qom-set``)
+    switches it; QEMU 11.1 has no legacy interface (its ACPI device has no
+    ``cpu-hotplug-legacy`` property). 10.1-11.0 were not run here and answer as 10.0.
+    """
+    return vm.stash.get(ACPI_LEGACY, not vm.machine.qemu_version.at_least("11.1"))
+
 
 _IDS = ("socket-id", "die-id", "module-id", "core-id", "thread-id")
 
@@ -245,7 +257,7 @@ def request_unplug(vm: VmView, slot_index: int) -> UnplugResult:
         raise _fail("CPU hot unplug not supported without ACPI", "id")
     if slot_index == 0:
         raise _fail("Boot CPU is unpluggable", "id")
-    if vm.stash.get(ACPI_LEGACY, True):
+    if acpi_legacy(vm):
         raise _fail(
             "acpi: device unplug request for not supported device type: "
             f"{vm.slots[slot_index].type}",

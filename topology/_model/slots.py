@@ -76,6 +76,8 @@ class CpuSlot:
         core_device: whether the device plugged here is a CPU core whose vCPUs are
             its children ``thread[N]`` (a pseries core), even with one thread;
             a slot of more than one vCPU always is one.
+        vcpu_type: the QOM type of the vCPUs a core device here creates
+            (``power10_v2.0-powerpc64-cpu``); None where the device is the vCPU.
     """
 
     index: int
@@ -85,6 +87,7 @@ class CpuSlot:
     first_cpu_index: int
     props: SlotProps
     core_device: bool = False
+    vcpu_type: str | None = None
 
     @property
     def cpu_indexes(self) -> range:

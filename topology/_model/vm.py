@@ -78,6 +78,8 @@ class SlotState:
     origin: PlugOrigin
     device_id: str | None
     qom_path: str
+    driver: str = ""
+    """The device type plugged (``device_add`` driver); the slot's type for boot CPUs."""
     unplug_pending: bool = False
     online: bool = True
     created: int = 0  # creation order, for query-cpus-fast
@@ -319,6 +321,7 @@ class VirtualMachine:
                 origin=PlugOrigin.COLD if cold else PlugOrigin.HOT,
                 device_id=id,
                 qom_path=qom_path,
+                driver=driver,
                 online=cold or self.guest is GuestPolicy.AUTO_ONLINE,
             ),
         )
@@ -410,6 +413,7 @@ class VirtualMachine:
             origin=state.origin,
             device_id=state.device_id,
             qom_path=state.qom_path,
+            driver=state.driver or self.slots[index].type,
             unplug_pending=state.unplug_pending,
             online=state.online,
             created=self._created,
@@ -460,6 +464,7 @@ def with_node(slot: CpuSlot, node: int) -> CpuSlot:
             thread_id=props.thread_id,
         ),
         core_device=slot.core_device,
+        vcpu_type=slot.vcpu_type,
     )
 
 

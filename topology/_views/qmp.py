@@ -41,9 +41,11 @@ def query_cpus_fast(vm: VirtualMachine) -> list[dict[str, Any]]:
     """QEMU's ``query-cpus-fast`` reply: every vCPU in creation order.
 
     ``thread-id`` is the host thread of the vCPU in QEMU; the model has none
-    and reports the ``cpu-index`` there instead.
+    and reports the ``cpu-index`` there instead.  From QEMU 10.1 each entry
+    also names the vCPU's QOM type (``qom-type``).
     """
     target = vm.machine.arch.targets[0]
+    with_type = vm.machine.qemu_version.at_least("10.1")
     filled = sorted(
         ((state.created, slot) for slot in vm.present() if (state := vm.state(slot.index))),
         key=lambda item: item[0],
@@ -56,16 +58,17 @@ def query_cpus_fast(vm: VirtualMachine) -> list[dict[str, Any]]:
             path = state.qom_path
             if slot.vcpus_count > 1 or slot.core_device:
                 path = f"{path}/thread[{offset}]"
-            cpus.append(
-                {
-                    "cpu-index": cpu_index,
-                    "qom-path": path,
-                    "thread-id": cpu_index,
-                    "props": slot.props.as_qmp(),
-                    "target": target,
-                    **vm.machine.arch.cpu_status(vm, cpu_index),
-                }
-            )
+            entry: dict[str, Any] = {
+                "cpu-index": cpu_index,
+                "qom-path": path,
+                "thread-id": cpu_index,
+            }
+            if with_type:
+                entry["qom-type"] = slot.vcpu_type or state.driver
+            entry["props"] = slot.props.as_qmp()
+            entry["target"] = target
+            entry.update(vm.machine.arch.cpu_status(vm, cpu_index))
+            cpus.append(entry)
     return cpus
 
 
