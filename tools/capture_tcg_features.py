@@ -180,7 +180,9 @@ def _capture_svm(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="append", choices=VERSIONS)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent.parent / "arch" / "x86" / "data"
+    )
     args = parser.parse_args(argv)
     for version in args.version or VERSIONS:
         data = capture(version)

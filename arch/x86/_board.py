@@ -76,6 +76,14 @@ def _smbios_uses_32_bit(machine_type: MachineType, options: Mapping[str, str]) -
     return release_key(machine_type.name.rsplit("-", 1)[1]) <= (8, 0)
 
 
+#: The CPU models isapc takes without a deprecation warning (observed on QEMU
+#: 11.1.3 for every model -cpu help lists; 10.1-11.0 were not run and answer as
+#: 10.0, which warns for none). Versioned names (486-v1) are not among them.
+_ISAPC_CPUS: Final = frozenset(
+    {"486", "athlon", "kvm32", "pentium", "pentium2", "pentium3", "qemu32"}
+)
+
+
 def check_board(
     machine_type: MachineType,
     topology: CpuTopology,
@@ -104,6 +112,11 @@ def check_board(
         )
     found: list[QemuWarning] = []
     model, features = machine_type.cpu_model(options)
+    if machine_type.name == "isapc" and version.at_least("11.1") and model not in _ISAPC_CPUS:
+        # Printed when the board checks the CPU type, before any CPU is realized.
+        found.append(
+            QemuWarning(message=f"cpu type {model}-x86_64-cpu is deprecated for isapc machine")
+        )
     # Printed as each boot CPU is realized, before the hyperthreading warning
     # of the first (observed on 7.2 and 10.0).
     per_cpu = tcg_feature_warnings(machine_type, options, version)

@@ -4,10 +4,10 @@ Under TCG, QEMU filters the features of each x86 vCPU as it realizes it
 (``x86_cpu_filter_features`` in ``target/i386/cpu.c``) and prints one line per
 requested feature TCG lacks, by feature word and bit: the model's own, minus
 the features ``-cpu`` turns off (with those that depend on them), plus those it
-turns on. What each model and feature prints was captured from QEMU 7.2.22 and
-10.0.13 on q35 with ``-smp 1`` (``python3 -m tools.capture_tcg_features``);
-QEMU 8.x and 9.x answer as 7.2 and 10.x as 10.0 (models added after 7.2 print
-nothing before 10.0).
+turns on. What each model and feature prints was captured from QEMU 7.2.22,
+10.0.13 and 11.1.3 on q35 with ``-smp 1`` (``python3 -m tools.capture_tcg_features``);
+QEMU 8.x and 9.x answer as 7.2 and 10.1-11.0 as 10.0 (models added after 7.2
+print nothing before 10.0).
 
 ``-cpu`` features apply in QEMU's order: ``feature=value`` in order (the last
 wins), then every ``+feature``, then every ``-feature`` (observed on 7.2 and
@@ -43,6 +43,13 @@ _COMPAT: Final = (
 )
 _DEPENDS: Final = "This feature depends on other features that were not requested: "
 _TRUE: Final = frozenset({"on", "yes", "true"})
+
+
+def _captured(version: QemuVersion) -> str:
+    """The captured release that answers for ``version``: the nearest at or below it."""
+    if version.at_least("11.1"):
+        return "11.1"
+    return "10.0" if version.at_least("10.0") else "7.2"
 
 
 @functools.cache
@@ -94,7 +101,7 @@ def tcg_feature_lines(
     >>> tcg_feature_lines("Skylake-Client", ["-hle", "pcid=off", "lbrv=on"], qemu_version("10.0"))
     (['CPUID.8000000AH:EDX.lbrv [bit 1]'], ['CPUID.01H:ECX.tsc-deadline [bit 24]', ...])
     """
-    data = _data("10.0" if version.at_least("10.0") else "7.2")
+    data = _data(_captured(version))
     settings = _feature_settings(features)
     models: dict[str, list[str]] = data["models"]  # type: ignore[assignment]
     on_lines: dict[str, str] = data["features"]  # type: ignore[assignment]
@@ -129,7 +136,7 @@ def _latest_version(model: str, version: QemuVersion) -> str:
     microvm pins none, so QEMU takes the newest (observed on 7.2 and 10.0:
     ``-cpu EPYC-Rome`` warns as EPYC-Rome-v2 on 7.2 and as -v4 on 10.0 there).
     """
-    models: dict[str, list[str]] = _data("10.0" if version.at_least("10.0") else "7.2")["models"]  # type: ignore[assignment]
+    models: dict[str, list[str]] = _data(_captured(version))["models"]  # type: ignore[assignment]
     numbers = [
         int(name.rsplit("-v", 1)[1])
         for name in models

@@ -71,13 +71,14 @@ def _examples() -> int:
 
 EXAMPLES: Final = _examples()
 TARGETS: Final = ("x86_64", "ppc64", "s390x", "aarch64")
-VERSIONS: Final = ("7.2", "10.0")
+VERSIONS: Final = ("7.2", "10.0", "11.1")
 
 #: What ``query-version`` of the reference QEMU builds says (Debian bookworm's
-#: 7.2.22 and trixie's 10.0.13, as ``tests/support/qemu_runner.py`` runs them).
+#: 7.2.22, trixie's 10.0.13 and sid's 11.1.3, as ``tests/support/qemu_runner.py`` runs them).
 RELEASES: Final = {
     "7.2": ("7.2.22", "Debian 1:7.2+dfsg-7+deb12u18+b3"),
     "10.0": ("10.0.13", "Debian 1:10.0.13+ds-0+deb13u1"),
+    "11.1": ("11.1.3", "Debian 1:11.1.3+ds-1"),
 }
 
 #: CPU models drawn for -cpu. x86: every model and alias of the release

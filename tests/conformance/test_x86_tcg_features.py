@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import topology
 from arch.x86._tcg_features import _data
 from tests.support.qemu import require_qemu
-from tests.support.qemu_runner import BASE_ARGS, run_qemu
+from tests.support.qemu_runner import BASE_ARGS, QEMU_VERSIONS, run_qemu
 from topology._resolve.catalogue import cpu_models
 from topology.qemu import QemuSimulator
 
@@ -91,7 +91,7 @@ def _check(version: str, args: list[str], commands: list[tuple[str, Any]]) -> No
     assert list(run.stderr_lines) == list(sim.stderr_lines), context
 
 
-@pytest.mark.parametrize("version", ["7.2", "10.0"])
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 def test_tcg_feature_warnings_match_qemu(version: str) -> None:
     require_qemu("x86_64", version)
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 import arch.arm
 import topology
 from tests.support.qemu import require_qemu
-from tests.support.qemu_runner import QemuRun, run_qemu
+from tests.support.qemu_runner import QEMU_VERSIONS, QemuRun, run_qemu
 from topology import TopologyError, VirtualMachine, query_cpus_fast, query_hotpluggable_cpus
 
 pytestmark = pytest.mark.qemu
@@ -236,7 +236,7 @@ def compare(case: ArmCase, version: str) -> None:
     assert replies == expected, context
 
 
-@pytest.mark.parametrize("version", ["7.2", "10.0"])
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -250,7 +250,7 @@ def test_generated_virt_cases_match_qemu(version: str, case: ArmCase) -> None:
 
 # Hand-picked cases, each observed on QEMU 7.2.22 and 10.0.13 (tests/support/qemu_runner.py
 # shows how QEMU is started); the model must match both versions on each.
-@pytest.mark.parametrize("version", ["7.2", "10.0"])
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize(
     "case",
     [

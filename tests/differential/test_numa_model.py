@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.property.test_numa_model import numa_cases
 from tests.support.qemu import require_qemu
-from tests.support.qemu_runner import QemuRun, run_qemu
+from tests.support.qemu_runner import QEMU_VERSIONS, QemuRun, run_qemu
 from tests.unit.test_numa_model import (
     _IGNORED,
     _ROW_VERSIONS,
@@ -78,6 +78,14 @@ QEMU_SETUPS: dict[str, list[tuple[str, str, str, tuple[tuple[str, str], ...]]]] 
         ("10.0", "aarch64", "virt-10.0", VIRT),
         ("10.0", "aarch64", "virt-6.2", VIRT),
     ],
+    "11.1": [
+        ("11.1", "x86_64", "pc-q35-11.1", ()),
+        ("11.1", "x86_64", "pc-q35-6.1", ()),  # deprecated in 11.1
+        ("11.1", "ppc64", "pseries-11.1", ()),
+        ("11.1", "ppc64", "pseries-7.2", ()),
+        ("11.1", "aarch64", "virt-11.1", VIRT),
+        ("11.1", "aarch64", "virt-6.2", VIRT),
+    ],
 }
 
 
@@ -114,7 +122,19 @@ def test_model_matches_qemu_10_0(drawn: tuple[str, Case]) -> None:
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("version", ["7.2", "10.0"])
+@settings(
+    max_examples=max(1, EXAMPLES * 2 // 5),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(numa_cases(QEMU_SETUPS["11.1"]))
+def test_model_matches_qemu_11_1(drawn: tuple[str, Case]) -> None:
+    _differential(drawn)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize(
     "case",
     [

@@ -38,7 +38,7 @@ import topology
 from arch.s390x import qmp_commands
 from tests.differential.test_hotplug import _qemu_reply, _without_host_threads
 from tests.support.qemu import require_qemu
-from tests.support.qemu_runner import run_qemu
+from tests.support.qemu_runner import QEMU_VERSIONS, run_qemu
 from topology._model.vm import VirtualMachine
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 
@@ -51,6 +51,11 @@ SETUPS = {
     "10.0": [
         ("s390-ccw-virtio-10.0", "1,sockets=2,cores=2,maxcpus=4"),
         ("s390-ccw-virtio-10.0", "2,drawers=2,books=1,sockets=2,cores=1,maxcpus=4"),
+        ("s390-ccw-virtio-8.2", "1,books=2,sockets=1,cores=2,maxcpus=4"),
+    ],
+    "11.1": [
+        ("s390-ccw-virtio-11.1", "1,sockets=2,cores=2,maxcpus=4"),
+        ("s390-ccw-virtio-11.1", "2,drawers=2,books=1,sockets=2,cores=1,maxcpus=4"),
         ("s390-ccw-virtio-8.2", "1,books=2,sockets=1,cores=2,maxcpus=4"),
     ],
 }
@@ -136,7 +141,7 @@ def scenarios(draw: st.DrawFn, version: str) -> tuple[str, str, list[tuple[str, 
     return machine_name, smp, draw(commands(max_cpus))
 
 
-@pytest.mark.parametrize("version", ["7.2", "10.0"])
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -215,7 +220,7 @@ def test_qemu10_keeps_the_given_values_on_the_cpu_object() -> None:
     assert [reply.get("return") for reply in run.replies] == [{}, 0, -1, "low", True, "auto"]
 
 
-@pytest.mark.parametrize("version", ["7.2", "10.0"])
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize("cpu", ["qemu,ctop=on", "max,ctop=on", "qemu,ctop=off"])
 def test_ctop_under_tcg(version: str, cpu: str) -> None:
     require_qemu("s390x", version)

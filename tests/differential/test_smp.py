@@ -325,7 +325,8 @@ _KEY_NAMES = st.sampled_from(
 
 
 @pytest.mark.parametrize(
-    ("version", "machine_name"), [("7.2", "pc-q35-7.2"), ("10.0", "pc-q35-10.0")]
+    ("version", "machine_name"),
+    [("7.2", "pc-q35-7.2"), ("10.0", "pc-q35-10.0"), ("11.1", "pc-q35-11.1")],
 )
 @settings(max_examples=60, deadline=None, database=None)
 @given(

@@ -39,6 +39,12 @@ QEMU_CASES = [
     ("10.0", "pseries-10.0", "6", "4,sockets=2,cores=1,threads=4,maxcpus=8"),
     ("10.0", "pseries-10.0", "8", "2,threads=2,maxcpus=8"),
     ("10.0", "pseries-10.0", "4", "1,maxcpus=3"),
+    # The 10.0 rows again on 11.1, whose newest type defaults to POWER11.
+    ("11.1", "pseries-11.1", None, "2,maxcpus=4"),
+    ("11.1", "pseries-11.1", None, "8,threads=8,maxcpus=16"),
+    ("11.1", "pseries-11.1", "3", "2,threads=2,maxcpus=6"),
+    ("11.1", "pseries-11.1", "6", "4,sockets=2,cores=1,threads=4,maxcpus=8"),
+    ("11.1", "pseries-11.1", "4", "1,maxcpus=3"),
 ]
 
 # Refusals: (QEMU version, machine type, vsmt option, -smp, -m or None).
@@ -52,6 +58,8 @@ QEMU_REFUSALS = [
     # Order: the power-of-2 and TCG checks come first.
     ("10.0", "pseries-10.0", "1", "6,threads=3", None),
     ("10.0", "pseries-10.0", "1", "16,threads=16", None),
+    ("11.1", "pseries-11.1", "1", "4,threads=2", "300M"),
+    ("11.1", "pseries-11.1", "1", "6,threads=3", None),
     ("7.2", "pseries-7.2", "1", "2,threads=2", None),
 ]
 

@@ -22,6 +22,7 @@ from topology._errors import DeviceTypeError, TopologyError
 from topology._model.numa import NumaConfig, NumaInput
 from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash
+from topology._parse.identifiers import is_identifier
 from topology._parse.memory import MemoryConfig, RamLayout
 from topology._registry import hooks
 from topology._resolve.machine import Machine
@@ -291,6 +292,10 @@ class VirtualMachine:
         cold: bool,
     ) -> CpuSlot:
         # QEMU creates the device and registers its id; the other checks follow.
+        # QEMU 11.1 checks the id's form there too (10.0 took any string from
+        # JSON device_add; 10.1-11.0 were not run here and answer as 10.0).
+        if id is not None and self.machine.qemu_version.at_least("11.1") and not is_identifier(id):
+            raise TopologyError(f"Invalid qdev ID '{id}'", what="id", value=id)
         if id is not None and id in self._ids:
             raise TopologyError(f"Duplicate device ID '{id}'", what="id", value=id)
         if refusal is not None:

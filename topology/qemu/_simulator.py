@@ -191,9 +191,12 @@ class QemuSimulator:
             return _error(error.qmp_class, error.message)
         finally:
             # What QEMU printed while running it (a plugged CPU's warnings): in a
-            # monitor command QEMU names no program (observed on 7.2 and 10.0).
+            # monitor command QEMU 7.2 and 10.0 name no program, 11.1 does
+            # (observed; 10.1-11.0 were not run and answer as 10.0).
+            named = self.vm.machine.qemu_version.at_least("11.1")
             for warning in self.vm.take_warnings():
-                self.stderr_lines += (str(warning), *(warning.hint or "").splitlines())
+                shown = f"{self.program}: {warning}" if named else str(warning)
+                self.stderr_lines += (shown, *(warning.hint or "").splitlines())
 
     # -- commands ------------------------------------------------------------------
 
