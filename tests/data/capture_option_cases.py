@@ -3,8 +3,8 @@
 Run as root from a checkout (``python3 -m tests.data.capture_option_cases``).
 Each case runs ``qemu-system-<target> -S -nodefaults -no-user-config -display
 none -qmp stdio ARGS`` (no ``-accel``: QEMU's default, TCG, unless the case says
-otherwise) on QEMU 7.2 (the host's) and 10.0 (``chroot`` into the trixie root).
-Both run without ``/dev/kvm``: the trixie root has none, and QEMU 7.2 runs in a
+otherwise) on QEMU 7.2 (the host's), 10.0 and 11.1 (``chroot`` into the trixie
+and sid roots). All run without ``/dev/kvm``: the roots have none, and QEMU 7.2 runs in a
 private mount namespace whose ``/dev`` is a tmpfs holding only null, zero, full,
 random and urandom (the host does have ``/dev/kvm``, and with it QEMU 7.2
 starts ``-accel kvm``).
@@ -30,11 +30,16 @@ from pathlib import Path
 from typing import Any, Final
 
 BASE_ARGS: Final = ("-S", "-nodefaults", "-no-user-config", "-display", "none", "-qmp", "stdio")
-VERSIONS: Final = ("7.2", "10.0")
+VERSIONS: Final = ("7.2", "10.0", "11.1")
 PROBES: Final = (
     ("qom-get", {"path": "/machine", "property": "type"}),
     ("query-cpus-fast", None),
 )
+# The chrooted releases: their root's environment variable and default.
+_ROOTS: Final = {
+    "10.0": ("CPUTOPO_QEMU10_ROOT", "/opt/cputopo-qemu10"),
+    "11.1": ("CPUTOPO_QEMU11_ROOT", "/opt/cputopo-qemu11"),
+}
 # Without /dev/kvm: a tmpfs /dev in a private mount namespace.
 _NO_KVM_SHELL: Final = (
     "mount -t tmpfs none /dev && "
@@ -112,7 +117,8 @@ def qemu_argv(target: str, version: str) -> list[str]:
             "sh",
             f"qemu-system-{target}",
         ]
-    root = os.environ.get("CPUTOPO_QEMU10_ROOT") or "/opt/cputopo-qemu10"
+    variable, default = _ROOTS[version]
+    root = os.environ.get(variable) or default
     return ["chroot", root, f"/usr/bin/qemu-system-{target}"]
 
 
