@@ -50,6 +50,7 @@ from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash, StashKey
 from topology._model.vm import DeviceNotFound, PlugOrigin, SlotState, UnplugResult
 from topology._parse.cint import UINT32_MASK, as_int32, parse_uint64
+from topology._parse.command_line import UnsupportedOptionError
 from topology._parse.memory import RamLayout
 from topology._parse.qdict import qdict_order
 from topology._parse.qom_props import INT32, UINT32, read_int_prop, reject_unknown_props
@@ -103,6 +104,7 @@ __all__ = [
     "StashKey",
     "TopologyError",
     "UnplugResult",
+    "UnsupportedOptionError",
     "VmView",
     "as_int32",
     "deleted_by_age",
