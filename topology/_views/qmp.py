@@ -42,7 +42,8 @@ def query_cpus_fast(vm: VirtualMachine) -> list[dict[str, Any]]:
 
     ``thread-id`` is the host thread of the vCPU in QEMU; the model has none
     and reports the ``cpu-index`` there instead.  From QEMU 10.1 each entry
-    also names the vCPU's QOM type (``qom-type``).
+    also names the vCPU's QOM type (``qom-type``). ``props`` is left out for a
+    slot without any, as QEMU leaves it out on boards that give CPUs none.
     """
     target = vm.machine.arch.targets[0]
     with_type = vm.machine.qemu_version.at_least("10.1")
@@ -65,7 +66,12 @@ def query_cpus_fast(vm: VirtualMachine) -> list[dict[str, Any]]:
             }
             if with_type:
                 entry["qom-type"] = slot.vcpu_type or state.driver
-            entry["props"] = slot.props.as_qmp()
+            # QEMU adds props only where the board maps a CPU index to them
+            # (cpu_index_to_instance_props): not loongarch64 virt of 7.2, whose
+            # slots have none.
+            props = slot.props.as_qmp()
+            if props:
+                entry["props"] = props
             entry["target"] = target
             entry.update(vm.machine.arch.cpu_status(vm, cpu_index))
             cpus.append(entry)
