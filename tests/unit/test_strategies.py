@@ -20,7 +20,9 @@ from hypothesis.errors import InvalidArgument
 
 import topology
 from topology import strategies as ts
+from topology.strategies._machines import _machine_list
 from topology.strategies._values import clone_vm
+from topology.testing.conformance import use_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +57,36 @@ def test_clone_is_independent() -> None:
 def test_bad_arguments_raise_invalid_argument(strategy: Any, arguments: dict[str, Any]) -> None:
     with pytest.raises(InvalidArgument):
         strategy(**arguments)
+
+
+class _SomeReleasesOnly:
+    """The s390x plugin, serving every release but 8.0 (as loongarch64 leaves out 8.0-9.2)."""
+
+    def __init__(self, s390x: Any) -> None:
+        self._s390x = s390x
+        self.name, self.targets, self.capabilities = s390x.name, s390x.targets, s390x.capabilities
+
+    def __getattr__(self, hook: str) -> Any:
+        return getattr(self._s390x, hook)
+
+    def machine_types(self, version: topology.QemuVersion) -> Any:
+        if str(version) == "8.0":
+            raise topology.UnsupportedVersionError("cputopo: not modelled", value=str(version))
+        return self._s390x.machine_types(version)
+
+
+def test_machines_skip_the_releases_a_plugin_does_not_serve() -> None:
+    with use_plugin(_SomeReleasesOnly(topology.get_arch("s390x"))):
+        drawn = _machine_list(None, None, None)
+        s390x = {str(m.qemu_version) for m in drawn if m.arch.name == "s390x"}
+        assert "8.0" not in s390x and {"7.2", "8.1"} <= s390x
+        assert {str(m.qemu_version) for m in _machine_list("s390x", None, None)} == s390x
+        assert _machine_list(None, None, "8.0")  # the other plugins still serve 8.0
+        # Asked for that one release of that plugin, the refusal is the answer.
+        with pytest.raises(InvalidArgument, match="cputopo: not modelled"):
+            _machine_list("s390x", None, "8.0")
+        with pytest.raises(InvalidArgument, match="cputopo: not modelled"):
+            ts.virtual_machines(arch="s390x", qemu_version="8.0")
 
 
 def test_machine_excludes_the_other_selectors() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from topology._errors import TopologyError
+from topology._errors import TopologyError, UnsupportedVersionError
 from topology._parse.smp import smp_members
 from topology._registry import get_arch, plugin_names
 from topology._resolve.machine import Machine, machine
@@ -75,13 +75,19 @@ def _machine_list(
         for target in targets:
             plugin = get_arch(target)
             for release in versions:
-                if machine_type is not None:
-                    found.append(machine(target, machine_type, qemu_version=release))
-                    continue
-                found += [
-                    machine(target, t.name, qemu_version=release)
-                    for t in plugin.machine_types(release)
-                ]
+                try:
+                    if machine_type is not None:
+                        found.append(machine(target, machine_type, qemu_version=release))
+                        continue
+                    found += [
+                        machine(target, t.name, qemu_version=release)
+                        for t in plugin.machine_types(release)
+                    ]
+                except UnsupportedVersionError:
+                    # A plugin may serve some releases only (loongarch64: not 8.0
+                    # to 9.2); drawing across releases or plugins skips the others.
+                    if arch is not None and version is not None:
+                        raise
     except TopologyError as error:
         raise InvalidArgument(str(error)) from error
     if not found:
