@@ -176,18 +176,27 @@ QmpCommand = Callable[[VmView, Mapping[str, object]], object]
 
 @runtime_checkable
 class ArchPlugin(Protocol):
-    """The hooks every architecture plugin has.
+    """The hooks every architecture plugin has, and three attributes.
 
-    Attributes:
-        name: the plugin's name (``"x86"``).
-        targets: QEMU target names this plugin serves, as in
-            ``qemu-system-<target>`` (``("x86_64",)``); the first is the main one.
-        capabilities: the names of the :class:`OptionalHooks` it implements.
+    The attributes are read-only for the core, so a plain class attribute
+    (``targets = ("riscv64",)``, a ``tuple[str]``) satisfies them under mypy.
     """
 
-    name: str
-    targets: tuple[str, ...]
-    capabilities: frozenset[str]
+    @property
+    def name(self) -> str:
+        """The plugin's name (``"x86"``)."""
+        ...
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """QEMU target names this plugin serves, as in ``qemu-system-<target>``
+        (``("x86_64",)``); the first is the main one."""
+        ...
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The names of the :class:`OptionalHooks` it implements."""
+        ...
 
     def machine_types(self, version: QemuVersion) -> Sequence[MachineType]:
         """Every machine type QEMU ``version`` offers for this architecture, newest first."""
