@@ -183,6 +183,20 @@ def test_a_qemu_crash_is_a_death_by_the_same_signal() -> None:
     assert proc.returncode == -signal.SIGABRT
 
 
+def test_a_qemu_crash_in_a_command_is_a_death_by_the_same_signal() -> None:
+    # QEMU 7.2 aborts on device_del of an ARM virt CPU (exit -6); the stand-in
+    # answers QMP in a thread of its own, which dies the same way.
+    argv = [*stand_in("aarch64", "--qemu-version", "7.2"), *BASE, *QMP, "-machine", "virt"]
+    proc = spawn(argv)
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "device_del", "arguments": {"id": "/machine/unattached/device[0]"}},
+    ]
+    text = "".join(json.dumps(command) + "\n" for command in commands).encode()
+    _out, err = proc.communicate(text, timeout=30)
+    assert proc.returncode == -signal.SIGABRT, err
+
+
 @pytest.mark.parametrize(
     "monitor",
     [[], ["-qmp", "unix:/tmp/x.sock,server=on,wait=off"], [*QMP, "-monitor", "stdio"]],

@@ -158,10 +158,14 @@ def _die(signal_number: int) -> NoReturn:
     """End the process by ``signal_number`` (no core file), as a crashing QEMU does."""
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    # Only the main thread may set a handler (ValueError elsewhere, e.g. in the
+    # thread that answers QMP); Python leaves these signals at their default.
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal_number, signal.SIG_DFL)
+    with contextlib.suppress(ValueError, OSError):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal_number])
-        os.kill(os.getpid(), signal_number)
+        # To this thread: delivered before raise_signal returns.
+        signal.raise_signal(signal_number)
     os._exit(128 + signal_number)
 
 
