@@ -61,12 +61,16 @@ class LoongArchPlugin:
         return virt_release(version).machine_name
 
     def check_board(self, board: BoardContext) -> list[QemuWarning]:
-        """``virt_init``'s checks in its order: the CPU ids, the first CPU's
-        ``-cpu`` globals, the memory hot-plug slots and alignment; then the
-        warning of a start without a kernel."""
+        """``virt_init``'s checks in its order: the RAM size (7.2), the CPU ids,
+        the first CPU's ``-cpu`` globals, the memory hot-plug slots and
+        alignment; then the warning of a start without a kernel."""
         release = virt_release(board.version)
         topology, memory = board.cpu_topology, board.memory
         model, features = cpu_model(board.machine_type, board.options, release)
+        if memory is not None and release.min_ram_size and memory.ram_size < release.min_ram_size:
+            raise BoardError(
+                "ram_size must be greater than 1G.", what="memory", value=memory.ram_size
+            )
         if release.hotplug:
             check_cpu_ids(topology)
         check_cpu_features(model, features, release)

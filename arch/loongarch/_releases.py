@@ -5,7 +5,8 @@ Debian bookworm package; 10.0.13, Debian trixie's ``qemu-system-misc``; 11.1.3,
 Debian sid's) and from ``hw/loongarch/virt.c`` of QEMU's history:
 
 * QEMU 7.2: one unversioned ``virt`` of at most 4 CPUs (``LOONGARCH_MAX_VCPUS``),
-  1 GiB of RAM by default, no NUMA, no CPU hot-plug and no possible-CPU list
+  1 GiB of RAM by default and at least (``ram_size must be greater than 1G.``,
+  its first check), no NUMA, no CPU hot-plug and no possible-CPU list
   (``query-cpus-fast`` shows no ``props``), one CPU model (``la464``), memory
   aligned to its 16 KiB pages.
 * QEMU 8.0 to 9.2 are not modelled: the board changed in every one of them
@@ -63,6 +64,7 @@ class VirtRelease:
             thread ids.
         numa: whether ``-numa`` is taken at all.
         default_ram_size: the RAM without ``-m``.
+        min_ram_size: the least RAM the board starts with, or None.
         page_size: the target page size ``maxmem`` must be a multiple of.
         warns_without_kernel: whether a start without ``-kernel`` warns.
         cpu_flags: each CPU model (in ``-cpu help`` order), with its boolean properties.
@@ -74,6 +76,7 @@ class VirtRelease:
     hotplug: bool
     numa: bool
     default_ram_size: int
+    min_ram_size: int | None = None
     page_size: int
     warns_without_kernel: bool
     cpu_flags: tuple[tuple[str, tuple[str, ...]], ...]
@@ -94,6 +97,7 @@ _QEMU_7_2: Final = VirtRelease(
     hotplug=False,
     numa=False,
     default_ram_size=1024 * MiB,
+    min_ram_size=1024 * MiB,
     page_size=16384,
     warns_without_kernel=False,
     cpu_flags=_FLAGS_7_2,

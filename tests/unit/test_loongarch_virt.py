@@ -290,6 +290,8 @@ OBSERVED_START_ERRORS: Final = [
      "Exceeding max cpuid 256 with sockets[3] cores[65] threads[1]"),
     ("10.0", "1", "la464,foo=on", "1G,slots=257,maxmem=2G",
      "can't apply global la464-loongarch-cpu.foo=on: Property 'la464-loongarch-cpu.foo' not found"),
+    ("7.2", "1", "la464,foo=on", "256M", "ram_size must be greater than 1G."),
+    ("7.2", "1", None, "1023M", "ram_size must be greater than 1G."),
     ("7.2", "1", None, "1G,slots=257,maxmem=2147484672", "unsupported amount of memory slots: 257"),
     ("7.2", "2", None, "1G,slots=4,maxmem=2147487744",
      "maximum memory size must by aligned to multiple of 16384 bytes"),
