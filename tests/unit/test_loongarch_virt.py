@@ -357,3 +357,36 @@ def test_wrapped_counts_crash_qemu_on_a_missing_slot() -> None:
     with pytest.raises(topology.TopologyError) as crash:
         vm.plug(LA464, {"thread-id": 5})
     assert crash.value.crash_signal == 11
+
+
+# -smp 1,sockets=2,maxcpus=2 -device la464-loongarch-cpu,socket-id=...: QEMU's
+# stderr, observed on 7.2.22, 10.0.13 and 11.1.3 (-device CPUs go through the
+# same checks as device_add, after the board's warning).
+_KERNEL_WARNING: Final = (
+    "qemu-system-loongarch64: warning: No kernel provided, booting from flash drive."
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "stderr"),
+    [
+        ("7.2", ["qemu-system-loongarch64: -device la464-loongarch-cpu,socket-id=3: "
+                 "Parameter 'driver' expects a pluggable device type"]),
+        ("10.0", [_KERNEL_WARNING, "qemu-system-loongarch64: -device la464-loongarch-cpu,"
+                  "socket-id=3: Invalid socket-id 3 specified, must be in range 1:1"]),
+        ("11.1", [_KERNEL_WARNING, "qemu-system-loongarch64: -device la464-loongarch-cpu,"
+                  "socket-id=3: Invalid socket-id 3 specified, must be in range 1:1"]),
+    ],
+)  # fmt: skip
+def test_device_option_cpus(version: str, stderr: list[str]) -> None:
+    argv = ["qemu-system-loongarch64", "-smp", "1,sockets=2,maxcpus=2", "-device"]
+    with pytest.raises(topology.qemu.QemuStartError) as refused:
+        QemuSimulator([*argv, "la464-loongarch-cpu,socket-id=3"], version=version)
+    assert refused.value.stderr.splitlines() == stderr
+    if version != "7.2":
+        started = QemuSimulator([*argv, "la464-loongarch-cpu,socket-id=1,id=d1"], version=version)
+        cpus = started.qmp("query-cpus-fast")["return"]
+        assert [(cpu["cpu-index"], cpu["qom-path"]) for cpu in cpus] == [
+            (0, "/machine/unattached/device[0]"),
+            (1, "/machine/peripheral/d1"),
+        ]
