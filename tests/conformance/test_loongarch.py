@@ -3,8 +3,6 @@
 What a plugin author runs (``python -m topology.testing.conformance --target
 loongarch64 ...``), here on QEMU 7.2 (the host's), 10.0 and 11.1 (their Debian
 roots, see ``tests/support/qemu_runner.py``); skipped where that QEMU is missing.
-QEMU 11.1's ``query-cpus-fast`` names each CPU's ``qom-type``, which the
-stand-in does not yet: the 11.1 run is a strict expected failure until it does.
 """
 
 from __future__ import annotations
@@ -24,12 +22,8 @@ pytestmark = pytest.mark.qemu
 #: Cases per run (CPUTOPO_CONFORMANCE_EXAMPLES runs more).
 EXAMPLES: Final = int(os.environ.get("CPUTOPO_CONFORMANCE_EXAMPLES") or 30)
 
-_QOM_TYPE: Final = pytest.mark.xfail(
-    strict=True, reason="QEMU 11.1's query-cpus-fast qom-type is not modelled yet"
-)
 
-
-@pytest.mark.parametrize("version", ["7.2", "10.0", pytest.param("11.1", marks=_QOM_TYPE)])
+@pytest.mark.parametrize("version", ["7.2", "10.0", "11.1"])
 def test_loongarch64_conforms(version: str) -> None:
     require_qemu("loongarch64", version)
     qemu = shlex.join(qemu_command("loongarch64", version))

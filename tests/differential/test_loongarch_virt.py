@@ -20,9 +20,7 @@ run, on ``qemu-system-loongarch64``:
 QEMU 7.2 is the host's; 10.0 and 11.1 run in their Debian roots
 (``tests/support/qemu_runner.py``): the trixie root needs ``qemu-system-misc``
 (``.ci/setup-qemu-root trixie`` installs it), or ``CPUTOPO_QEMU10_ROOT`` naming a
-root that has it. QEMU 11.1's ``query-cpus-fast`` has a ``qom-type`` member
-the model does not give yet; it is left out of the comparison while the model
-lacks it (``test_query_cpus_fast_names_the_qom_type`` is the strict reminder).
+root that has it.
 
 ``CPUTOPO_QEMU_EXAMPLES`` / 8 is the number of examples per test and release
 (40 by default).
@@ -131,14 +129,9 @@ def _stderr_lines(warnings: tuple[Any, ...], error: TopologyError | None) -> lis
     return lines
 
 
-def _qemu_cpus(reply: dict[str, Any], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """QEMU's query-cpus-fast reply without host thread ids, and without the
-    ``qom-type`` of QEMU 11.1 while the model gives none."""
-    with_type = any("qom-type" in cpu for cpu in ours)
-    return [
-        {k: v for k, v in cpu.items() if k != "thread-id" and (with_type or k != "qom-type")}
-        for cpu in reply["return"]
-    ]
+def _qemu_cpus(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """QEMU's query-cpus-fast reply without the host's thread ids."""
+    return [{k: v for k, v in cpu.items() if k != "thread-id"} for cpu in reply["return"]]
 
 
 def _model_cpus(vm: VirtualMachine) -> list[dict[str, Any]]:
@@ -190,7 +183,7 @@ def compare_start(case: StartCase, version: str) -> bool:
     hotpluggable, cpus = run.replies
     assert hotpluggable == _hotpluggable(vm), context
     ours = _model_cpus(vm)
-    assert _qemu_cpus(cpus, ours) == ours, context
+    assert _qemu_cpus(cpus) == ours, context
     # The resolved topology is the one QEMU's slots show (where it lists them).
     topo = vm.topology
     if "return" in hotpluggable:
@@ -342,7 +335,7 @@ def compare_hotplug(
     hotpluggable, cpus = run.replies[len(commands) :]
     assert hotpluggable == _hotpluggable(vm), context
     ours_cpus = _model_cpus(vm)
-    assert _qemu_cpus(cpus, ours_cpus) == ours_cpus, context
+    assert _qemu_cpus(cpus) == ours_cpus, context
 
 
 def _setups(version: str) -> list[StartCase]:
@@ -442,23 +435,18 @@ def test_the_standin_process_answers_as_qemu(
         # (an assertion's text) is not the stand-in's.
         assert (ours[0], ours[2]) == (theirs[0], theirs[2])
         return
-    if version == "11.1":
-        theirs = (*theirs[:2], [_without_missing_qom_type(r, o) for r, o in
-                                zip(theirs[2], ours[2], strict=True)], theirs[3])  # fmt: skip
     assert ours == theirs
 
 
-def _without_missing_qom_type(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
-    returned = theirs.get("return")
-    if not (isinstance(returned, list) and returned and "cpu-index" in returned[0]):
-        return theirs
-    return {"return": _qemu_cpus(theirs, ours["return"])}
-
-
-@pytest.mark.xfail(strict=True, reason="QEMU 11.1's query-cpus-fast qom-type is not modelled yet")
-def test_query_cpus_fast_names_the_qom_type() -> None:
-    # Observed on 11.1.3: every CPU's own type, a plugged max-loongarch-cpu's too.
-    require_qemu(TARGET, "11.1")
-    vm = StartCase("virt", "1,maxcpus=2").start("11.1")
+@pytest.mark.parametrize("version", ["10.0", "11.1"])
+def test_query_cpus_fast_names_each_cpus_own_type(version: str) -> None:
+    # A max-loongarch-cpu plugged into an la464 machine: its own type in
+    # query-cpus-fast (qom-type, from QEMU 10.1), the machine's for its slot in
+    # query-hotpluggable-cpus.
+    setup = StartCase("virt", "1,maxcpus=2")
+    compare_hotplug(setup, [("device_add", {"driver": "max-loongarch-cpu", "core-id": 1})], version)
+    vm = setup.start(version)
     vm.plug("max-loongarch-cpu", {"core-id": 1})
-    assert [cpu.get("qom-type") for cpu in query_cpus_fast(vm)] == [LA464, "max-loongarch-cpu"]
+    types = [cpu.get("qom-type") for cpu in query_cpus_fast(vm)]
+    assert types == ([None, None] if version == "10.0" else [LA464, "max-loongarch-cpu"])
+    assert query_hotpluggable_cpus(vm)[0]["type"] == LA464
