@@ -13,6 +13,7 @@ from typing import Final
 
 import pytest
 
+from tests.support.plugins import require_entry_point
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import qemu_command
 from topology.testing.conformance import run_conformance
@@ -21,6 +22,11 @@ pytestmark = pytest.mark.qemu
 
 #: Cases per run (CPUTOPO_CONFORMANCE_EXAMPLES runs more).
 EXAMPLES: Final = int(os.environ.get("CPUTOPO_CONFORMANCE_EXAMPLES") or 30)
+
+
+@pytest.fixture(autouse=True)
+def _registered() -> None:
+    require_entry_point("loongarch")
 
 
 @pytest.mark.parametrize("version", ["7.2", "10.0", "11.1"])

@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 
 import topology
 from tests.differential.test_smp import smp_strings
+from tests.support.plugins import require_entry_point
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import QemuRun, run_qemu
 from topology import TopologyError, VirtualMachine, query_cpus_fast, query_hotpluggable_cpus
@@ -62,6 +63,11 @@ _MEMBERS: Final = st.sampled_from(
     ]
 )
 _MEMORY: Final = ("256M", "1G,slots=2,maxmem=2G", "1G,slots=257,maxmem=2G")
+
+
+@pytest.fixture(autouse=True)
+def _registered() -> None:
+    require_entry_point("loongarch")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,12 +23,18 @@ import pytest
 
 import arch.loongarch
 import topology
+from tests.support.plugins import require_entry_point
 from topology import _registry
 from topology.qemu import QemuSimulator
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 PACKAGE: Final = ROOT / "arch" / "loongarch"
 LA464: Final = "la464-loongarch-cpu"
+
+
+@pytest.fixture(autouse=True)
+def _registered() -> None:
+    require_entry_point("loongarch")
 
 
 def _vm(version: str, smp: str, **options: str) -> topology.VirtualMachine:
