@@ -54,6 +54,15 @@ QUEUE_CASES: list[tuple[bytes, list[object]]] = [
             {"execute": "query-version"},
         ],
     ),
+    # A closing bracket with nothing open hands the tokens over at once, "}" in a
+    # list too (the stand-in kept collecting "[}" until it learnt this).
+    (b"[}\n", ["JSON parse error, expecting value"]),
+    (b"[}]\n", ["JSON parse error, expecting value", "JSON parse error, expecting value"]),
+    (b"[1}\n", ["JSON parse error, expected separator in list"]),
+    (
+        b'[{"a"\n}\n}\n}\n]\n]\n',
+        ["JSON parse error, missing : in object pair", *3 * ["JSON parse error, expecting value"]],
+    ),
     # The first error of a group wins, a lexical one included.
     (b'{"a" 1 @ "b"}\n', ["JSON parse error, stray '@'", "JSON parse error, expecting value"]),
     (b"[1 2]\n", ["JSON parse error, expected separator in list"]),

@@ -124,9 +124,9 @@ class _TokenQueueReader:
             return
         self._tokens.append(token)
         self._token_size += len(token.text)
-        # QEMU tests the bracket count twice and the brace count never for
-        # being negative: "[}" keeps collecting, "{]" is handed over at once.
-        if (self._braces > 0 or self._brackets > 0) and self._brackets >= 0:
+        # Either count below zero hands the tokens over at once: "[}" and "{]"
+        # are values of their own, and errors (7.2 and 10.0 both do so).
+        if (self._braces > 0 or self._brackets > 0) and self._braces >= 0 and self._brackets >= 0:
             return
         try:
             value: JsonValue | JsonError = _Parser(self._tokens).parse()
