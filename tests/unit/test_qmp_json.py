@@ -198,3 +198,65 @@ def test_releases_from_11_1_read_with_positions_and_those_before_without() -> No
     assert read("11.0", b"@") == ["JSON parse error, stray '@'"]
     assert read("11.1", b"@") == ["1:1: JSON parse error, stray '@'"]
     assert read("10.2", b"{1: 2}") == ["JSON parse error, key is not a string in object"]
+
+
+# -- the limits, in 10.0 and 11.1 ----------------------------------------------------
+# The nesting limit is in the tables above; the token count limit (2**21 tokens,
+# 4 MiB of input, too slow for here) is compared with real QEMU in
+# tests/conformance/test_qmp_json.py.
+
+MIB_64 = 64 << 20
+THEN = b"\n\x01\n"  # a control byte ends whatever was left open
+
+#: Input (after qmp_capabilities) -> what QEMU 10.0.13 and 11.1.3 made of it.
+#: A string of 64 MiB less one byte is read; one of 64 MiB is too big. A token
+#: past 64 MiB is cut by the lexer, which reads on from the start state: the
+#: rest of the string is a keyword (placed, in 11.1, where the string began),
+#: then its closing quote opens a string the newline ends.
+SIZE_CASES: list[tuple[str, bytes, list[object]]] = [
+    (
+        "10.0",
+        b'"' + b"a" * (MIB_64 - 3) + b'"' + THEN,
+        ["a" * (MIB_64 - 3), "JSON parse error, stray '\x01'"],
+    ),
+    (
+        "11.1",
+        b'"' + b"a" * (MIB_64 - 3) + b'"' + THEN,
+        ["a" * (MIB_64 - 3), "3:1: JSON parse error, stray '\x01'"],
+    ),
+    (
+        "10.0",
+        b'"' + b"a" * (MIB_64 - 2) + b'"' + THEN,
+        ["JSON token size limit exceeded", "JSON parse error, stray '\x01'"],
+    ),
+    (
+        "11.1",
+        b'"' + b"a" * (MIB_64 - 2) + b'"' + THEN,
+        ["JSON token size limit exceeded", "3:1: JSON parse error, stray '\x01'"],
+    ),
+    (
+        "10.0",
+        b'"' + b"a" * (MIB_64 + 5) + b'bc"' + THEN,
+        [
+            "JSON token size limit exceeded",
+            "JSON parse error, invalid keyword 'aaaaabc'",
+            "JSON parse error, stray '\"\n'",
+            "JSON parse error, stray '\x01'",
+        ],
+    ),
+    (
+        "11.1",
+        b'"' + b"a" * (MIB_64 + 5) + b'bc"' + THEN,
+        [
+            "JSON token size limit exceeded",
+            "2:1: JSON parse error, invalid keyword 'aaaaabc'",
+            f"2:{MIB_64 + 10}: JSON parse error, stray '\"\n'",
+            "3:2: JSON parse error, stray '\x01'",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("release", "data", "expected"), SIZE_CASES, ids=lambda v: str(v)[:12])
+def test_token_size_limit_as_qemu(release: str, data: bytes, expected: list[object]) -> None:
+    assert read(release, CAPABILITIES + data) == [{"execute": "qmp_capabilities"}, *expected]

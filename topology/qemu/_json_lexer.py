@@ -16,6 +16,11 @@ starts on the byte that ended the previous one (``]`` right after ``1`` in
 ``[1]``, or ``}`` right after skipped bytes) is placed one column to the
 right of where it is; QEMU 11.1 reports it there too.
 
+A token longer than 64 MiB (:data:`MAX_TOKEN_SIZE`) is cut off and handed on
+as it is (``OVERSIZED``, which the size limit refuses); the lexer goes on from
+the start state with the next byte, the rest of a string thus read as new
+tokens, and keeps the cut token's start as the position of the next one.
+
 >>> lexer = JsonLexer()
 >>> [(t.kind.name, t.text, t.line, t.column) for t in lexer.feed(b'[1]\\n @')]
 [('LSQUARE', b'[', 1, 1), ('INTEGER', b'1', 1, 2), ('RSQUARE', b']', 1, 4), ('ERROR', b'@', 2, 2)]
@@ -24,6 +29,7 @@ right of where it is; QEMU 11.1 reports it there too.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Final, TypeAlias
 
 import attrs
@@ -76,6 +82,9 @@ class TokenKind(enum.Enum):
     KEYWORD = "keyword"
     STRING = "string"
     ERROR = "error"
+    #: What the lexer cuts off once a token grows past MAX_TOKEN_SIZE; QEMU hands
+    #: it on typed with the lexer's state, which the size limit refuses.
+    OVERSIZED = "oversized"
 
 
 @attrs.frozen
@@ -117,6 +126,12 @@ _STRUCTURAL: Final = {
 _DIGITS: Final = frozenset(range(ord("0"), ord("9") + 1))
 _LOWER: Final = frozenset(range(ord("a"), ord("z") + 1))
 _WHITESPACE: Final = frozenset(b" \t\r\n")
+
+#: The bytes that keep a string going, in a run: a string of 64 MiB is read at once.
+_PLAIN_RUNS: Final = {
+    _State.DQ_STRING: re.compile(rb"[\x20\x21\x23-\x5b\x5d-\xfd]+"),
+    _State.SQ_STRING: re.compile(rb"[\x20-\x26\x28-\x5b\x5d-\xfd]+"),
+}
 
 #: A transition: the next state or a finished token, and whether the byte is
 #: only looked at (left for the next state) rather than consumed.
@@ -200,6 +215,10 @@ def _step_number_or_keyword(state: _State, byte: int) -> _Step:
     return (_State.KEYWORD, False) if byte in _LOWER else (TokenKind.KEYWORD, True)
 
 
+#: The whole table, state by state and byte by byte, worked out once.
+_TABLE: Final = {state: tuple(_step(state, byte) for byte in range(256)) for state in _State}
+
+
 class JsonLexer:
     """QEMU's lexer: feed it bytes as they come, get the tokens they finish."""
 
@@ -214,8 +233,20 @@ class JsonLexer:
 
     def feed(self, data: bytes) -> list[LexToken]:
         """Read ``data``; return the tokens it finishes, in order."""
-        for byte in data:
-            self._feed_byte(byte)
+        position = 0
+        while position < len(data):
+            plain = _PLAIN_RUNS.get(self._state)
+            run = plain.match(data, position) if plain is not None else None
+            if run is None:
+                self._feed_byte(data[position])
+                position += 1
+                continue
+            # Bytes that only lengthen a string, taken together (no newline among them).
+            end = min(run.end(), position + MAX_TOKEN_SIZE + 1 - len(self._token))
+            self._token += data[position:end]
+            self._column += end - position
+            position = end
+            self._cut_if_oversized()
         out, self._out = self._out, []
         return out
 
@@ -225,7 +256,7 @@ class JsonLexer:
             self._line, self._column = self._line + 1, 1
         consumed = False
         while not consumed:
-            new, lookahead = _step(self._state, byte)
+            new, lookahead = _TABLE[self._state][byte]
             consumed = not lookahead
             if consumed:
                 self._token.append(byte)
@@ -244,6 +275,18 @@ class JsonLexer:
                 self._state = new
             else:
                 self._state = new
+        self._cut_if_oversized()
+
+    def _cut_if_oversized(self) -> None:
+        """QEMU's cap on a single token: past MAX_TOKEN_SIZE it is handed on as it is.
+
+        The lexer starts afresh on the next byte, in the start state, but the
+        next token keeps the cut one's start as its position (QEMU 11.1.3).
+        """
+        if len(self._token) > MAX_TOKEN_SIZE:
+            self._out.append(LexToken(TokenKind.OVERSIZED, bytes(self._token), *self._start))
+            self._token.clear()
+            self._state = _State.START
 
     def _restart(self) -> None:
         """Back to the start state: the next token starts where the next byte goes."""
@@ -322,6 +365,13 @@ def _utf8_codepoint(text: bytes, start: int) -> tuple[int, int]:
     return codepoint, end
 
 
+#: Printable ASCII but the string's quote and the backslash, by quote.
+_ASCII_RUNS: Final = {
+    ord('"'): re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7f]+"),
+    ord("'"): re.compile(rb"[\x20-\x26\x28-\x5b\x5d-\x7f]+"),
+}
+
+
 def decode_string(token: bytes) -> str:
     """``parse_string``: the text of a quoted string token, escapes resolved.
 
@@ -330,7 +380,14 @@ def decode_string(token: bytes) -> str:
     quote = token[0]
     chars: list[str] = []
     position = 1
+    ascii_run = _ASCII_RUNS[quote]
     while token[position] != quote:
+        run = ascii_run.match(token, position)
+        if run is not None:
+            # Printable ASCII is itself: a long string is taken in runs.
+            chars.append(run.group().decode("ascii"))
+            position = run.end()
+            continue
         if token[position] == ord("\\"):
             begin = position
             escape = token[position + 1]
