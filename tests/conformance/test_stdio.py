@@ -1,10 +1,12 @@
-"""``cputopo qemu-system-<target> ... -qmp stdio`` against real QEMU 7.2 and 10.0.
+"""``cputopo qemu-system-<target> ... -qmp stdio`` against real QEMU 7.2, 10.0 and 11.1.
 
 The stand-in as a process and real QEMU get the same options and the same
 bytes on stdin (bad input included) and must write the same transcript, byte
 for byte except the event timestamps and host thread ids; both also run
 through ``tests/support/qemu_runner.run_qemu`` and must record the same run.
-The process on its own, and the reader's table, are in ``tests/unit/test_stdio.py``.
+The process on its own is in ``tests/unit/test_stdio.py``, the JSON reader's tables
+in ``tests/unit/test_qmp_json.py``; generated input is compared with real QEMU in
+``tests/conformance/test_qmp_json.py``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ TRANSCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "aarch64": (["-machine", "virt", "-smp", "2"], []),
 }
 
-#: Bad input every transcript also carries (answers observed on 7.2 and 10.0).
+#: Bad input every transcript also carries (answers observed on 7.2, 10.0 and 11.1).
 PROTOCOL_LINES = [
     '{"execute": "query-version", "id": "early"}',
     '{"execute": "qmp_capabilities", "id": {"x": [1]}}',
@@ -87,9 +89,6 @@ def _transcript(argv: list[str], lines: list[str]) -> tuple[int, list[str], str]
 @pytest.mark.parametrize("target", sorted(TRANSCRIPTS))
 def test_transcript_equals_real_qemus(target: str, version: str) -> None:
     require_qemu(target, version)
-    if version == "11.1":
-        # Strict: passes (and fails the run) as soon as the reader learns 11.1.
-        pytest.xfail("QEMU 11.1's JSON errors carry LINE:COLUMN and new texts; not modelled yet")
     options, commands = TRANSCRIPTS[target]
     # The default CPU model of the newest pseries type (query-machines of each release).
     model = {"7.2": "power9_v2.0", "10.0": "power10_v2.0", "11.1": "power11_v2.0"}[version]

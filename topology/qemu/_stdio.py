@@ -11,7 +11,8 @@ its stdin and stdout. What it does, as QEMU 7.2 and 10.0 were seen doing
 * input is read as a stream: a command may span lines, several may share one
   (see :mod:`topology.qemu._qmp_json`); each answer is one line ending in
   ``\\r\\n``, with the request's ``id`` echoed; bad input gets QEMU's error
-  reply (``JSON parse error, ...``, ``QMP input must be a JSON object``,
+  reply (``JSON parse error, ...``, from 11.1 ``2:3: JSON parse error, ...``,
+  ``QMP input must be a JSON object``,
   ``QMP input lacks member 'execute'``, ...);
 * until ``qmp_capabilities`` only that command is answered; events go out
   only after it, with a ``timestamp``, *before* the reply of the command
@@ -199,7 +200,7 @@ class _Monitor:
             self._terminate(info.si_signo, info.si_pid)
 
     def _read_stdin(self) -> None:
-        stream = QmpJsonStream()
+        stream = QmpJsonStream(self._simulator.version)
         while True:
             try:
                 chunk = os.read(0, 65536)
