@@ -2,8 +2,13 @@
 
 Observed with ``qemu-system-aarch64 -cpu help`` and ``-machine virt -cpu <model>``
 on QEMU 7.2 and 10.0 under TCG (``host`` needs KVM, and both say ``unable to
-find CPU model 'host'`` without it). Releases between the two were not run and
-are taken as 7.2; 10.1 and later as 10.0. Sources for the lists:
+find CPU model 'host'`` without it).  Which models exist in the releases between
+comes from QEMU's replies on record (libvirt's ``caps_<X.Y>.0_aarch64.xml``, see
+``tests/data/libvirt_caps/``): 8.2 already lists the five models 10.0 added to
+7.2's, and 10.2 no longer lists the pxa models but lists ``cortex-a78ae``.  8.0
+and 8.1 have no record and are taken as 7.2, 10.1 as 10.0.  The models the virt
+board accepts were not recorded between 7.2 and 10.0 and follow 7.2 up to 9.2,
+10.0 from 10.0 on.  Sources for the lists:
 ``hw/arm/virt.c`` ``valid_cpu_types``; the message of 10.0 comes from the
 generic check in ``hw/core/machine.c`` (``validate_cpu_type``).
 """
@@ -48,6 +53,13 @@ _COMMON: Final = (
     "cortex-r5f",
     "max",
     "neoverse-n1",
+    "sa1100",
+    "sa1110",
+    "ti925t",
+)
+# The iwMMXt (XScale) models: deprecated in 10.0 (-cpu help), gone from 10.2's
+# reply (libvirt caps_10.2.0_aarch64.xml).
+_PXA: Final = (
     "pxa250",
     "pxa255",
     "pxa260",
@@ -60,11 +72,11 @@ _COMMON: Final = (
     "pxa270-b1",
     "pxa270-c0",
     "pxa270-c5",
-    "sa1100",
-    "sa1110",
-    "ti925t",
 )
-_ADDED_BY_10_0: Final = ("cortex-a55", "cortex-a710", "cortex-r52", "neoverse-n2", "neoverse-v1")
+# Not in 7.2, in 8.2's reply (libvirt caps_8.2.0_aarch64.xml) and in 10.0.
+_ADDED_BY_8_2: Final = ("cortex-a55", "cortex-a710", "cortex-r52", "neoverse-n2", "neoverse-v1")
+# In 10.2's reply (libvirt caps_10.2.0_aarch64.xml), not in 10.0.
+_ADDED_BY_10_2: Final = ("cortex-a78ae",)
 
 # In the order QEMU 10.0 lists them in its hint.
 _VIRT_10_0: Final = (
@@ -102,8 +114,20 @@ def _newer(version: QemuVersion) -> bool:
 
 
 def cpu_models(version: QemuVersion) -> frozenset[str]:
-    """Every aarch64 CPU model of QEMU ``version`` (``-cpu help``), under TCG."""
-    return frozenset((*_COMMON, *_ADDED_BY_10_0) if _newer(version) else _COMMON)
+    """Every aarch64 CPU model of QEMU ``version`` (``-cpu help``), under TCG.
+
+    >>> from topology import qemu_version
+    >>> "pxa270" in cpu_models(qemu_version("10.0")), "pxa270" in cpu_models(qemu_version("10.2"))
+    (True, False)
+    """
+    models = set(_COMMON)
+    if version.at_least("8.2"):
+        models.update(_ADDED_BY_8_2)
+    if version.at_least("10.2"):
+        models.update(_ADDED_BY_10_2)
+    else:
+        models.update(_PXA)
+    return frozenset(models)
 
 
 def virt_cpu_models(version: QemuVersion) -> tuple[str, ...]:

@@ -162,6 +162,8 @@ def test_unsupported_version_is_an_error() -> None:
 
 @pytest.mark.parametrize("version", [str(v) for v in topology.SUPPORTED_QEMU_VERSIONS])
 def test_releases_between_are_served_from_the_one_below(version: str) -> None:
+    # Machine types from the nearest capture; CPU models from the nearest
+    # capture or recorded reply (tests/unit/test_release_records.py).
     wanted = topology.qemu_version(version)
     served = catalogue.captured_version(version)
     assert served in catalogue.CAPTURED_VERSIONS and served <= wanted
@@ -169,6 +171,25 @@ def test_releases_between_are_served_from_the_one_below(version: str) -> None:
     assert catalogue.machine_types("x86_64", version) == catalogue.machine_types(
         "x86_64", str(served)
     )
+    for target in catalogue.TARGETS:
+        models_from = catalogue.cpu_models_release(target, version)
+        assert models_from is not None and served <= models_from <= wanted
+        assert catalogue.cpu_models(target, version) == catalogue.cpu_models(
+            target, str(models_from)
+        )
+
+
+def test_cpu_models_of_a_release_between_captures() -> None:
+    # QEMU 9.2's own reply lists GraniteRapids-v2 and SierraForest (libvirt
+    # caps_9.2.0_x86_64.xml); 7.2, which served 9.2 before, lists neither.
+    models = catalogue.cpu_models("x86_64", "9.2")
+    assert models is not None and {"GraniteRapids-v2", "SierraForest"} <= set(models)
+    assert catalogue.resolve_cpu_model("x86_64", "9.2", "SierraForest") == "SierraForest"
+    assert "SierraForest" in (catalogue.machine_versioned_cpu_models("x86_64", "9.2") or ())
+    assert catalogue.resolve_cpu_model("x86_64", "7.2", "SierraForest") is None
+    # Releases without a record take the nearest list below: ppc64 9.2 is 7.2's.
+    assert str(catalogue.cpu_models_release("ppc64", "9.2")) == "7.2"
+    assert catalogue.cpu_models_release("riscv64", "9.2") is None
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=_ids)

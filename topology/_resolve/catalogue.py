@@ -15,11 +15,22 @@ QEMU 11.1.3 (the sid root); the
 instance properties come from QEMU started paused with each machine type
 (``machine_instance_capture`` in each file says how each type's list was read).
 
-Releases in between are served from the nearest captured release at or below
-them: 8.0 ... 9.2 get 7.2's names and 10.1 ... 11.0 get 10.0's.  That is an
-approximation: machine types, properties and CPU models added or removed in
-those releases are not seen (``pc-q35-9.0`` is not in 7.2's list, for example).
+Machine types, their properties, the CPU device and the accelerators of a
+release that was not captured come from the nearest captured release at or
+below it: 8.0 ... 9.2 get 7.2's and 10.1 ... 11.0 get 10.0's.  That is an
+approximation: machine types and properties added or removed in those
+releases are not seen (``pc-q35-9.0`` is not in 7.2's list, for example).
 :func:`captured_version` says which release answers.
+
+CPU models are per release wherever QEMU's own reply is on record: libvirt
+keeps real QEMU's answers for many releases (``tests/qemucapabilitiesdata``
+in its repository), and ``topology/_resolve/data/releases/<target>-<X.Y>.json``
+holds the model names of each such release that was not captured (written by
+``python3 -m tools.libvirt_caps derive`` from the transcriptions under
+``tests/data/libvirt_caps/``).  A release with neither a capture nor a record
+gets the nearest list at or below it; :func:`cpu_models_release` says which.
+The records carry names (and the ppc64 aliases) but not the x86 alias table
+nor the deprecated marks, which come from the captured release below.
 
 Every lookup returns None for a target that was not captured, so a caller can
 fall back to accepting the name.
@@ -54,6 +65,7 @@ __all__ = [
     "cpu_device_properties",
     "cpu_device_type",
     "cpu_models",
+    "cpu_models_release",
     "default_machine_type",
     "deprecated_cpu_models",
     "format_machine_list",
@@ -79,6 +91,18 @@ TARGETS: Final = tuple(
 )
 #: The releases captured, oldest first.
 CAPTURED_VERSIONS: Final = (QemuVersion(7, 2), QemuVersion(10, 0), QemuVersion(11, 1))
+_RELEASES_DIR: Final = "releases"
+# (target, release) of every per-release CPU list recorded from QEMU's replies.
+_RECORDED_CPU: Final = frozenset(
+    (target, QemuVersion(*(int(part) for part in release.split("."))))
+    for target, _, release in (
+        entry.name.removesuffix(".json").rpartition("-")
+        for entry in (
+            importlib.resources.files("topology") / "_resolve" / "data" / _RELEASES_DIR
+        ).iterdir()
+        if entry.name.endswith(".json")
+    )
+)
 
 Version = str | QemuVersion
 
@@ -102,6 +126,20 @@ class MachineTypeEntry:
 
 
 @attrs.frozen(kw_only=True)
+class _CpuData:
+    names: tuple[str, ...]
+    listed: frozenset[str] = attrs.field(
+        init=False, default=attrs.Factory(lambda self: frozenset(self.names), takes_self=True)
+    )
+    aliases: Mapping[str, str]
+    aliases_are_classes: bool
+    # The target lower-cases a -cpu name before looking it up.
+    names_case_folded: bool
+    machine_versioned: frozenset[str]
+    deprecated: frozenset[str]
+
+
+@attrs.frozen(kw_only=True)
 class _TargetData:
     qemu: str
     machines: tuple[MachineTypeEntry, ...]
@@ -111,13 +149,7 @@ class _TargetData:
     read_only_property_sets: Mapping[str, frozenset[str]]
     instance_set_of: Mapping[str, str]
     """Full machine type name to its key in the two instance maps."""
-    cpu_descriptions: Mapping[str, str]
-    cpu_aliases: Mapping[str, str]
-    cpu_aliases_are_classes: bool
-    # The target lower-cases a -cpu name before looking it up.
-    cpu_names_case_folded: bool
-    cpu_machine_versioned: frozenset[str]
-    cpu_deprecated: frozenset[str]
+    cpu: _CpuData
     cpu_device_type: str
     cpu_device_properties: Mapping[str, str]
     accelerators: tuple[str, ...]
@@ -184,12 +216,14 @@ def _load(target: str, captured: QemuVersion) -> _TargetData | None:
         instance_set_of=types.MappingProxyType(
             {m["name"]: m["instance_properties"] for m in raw["machines"]}
         ),
-        cpu_descriptions=types.MappingProxyType(cpu["descriptions"]),
-        cpu_aliases=types.MappingProxyType(cpu["aliases"]),
-        cpu_aliases_are_classes=cpu["aliases_are_classes"],
-        cpu_names_case_folded=cpu["names_case_folded"],
-        cpu_machine_versioned=frozenset(cpu["machine_versioned"]),
-        cpu_deprecated=frozenset(cpu["deprecated"]),
+        cpu=_CpuData(
+            names=tuple(cpu["descriptions"]),
+            aliases=types.MappingProxyType(cpu["aliases"]),
+            aliases_are_classes=cpu["aliases_are_classes"],
+            names_case_folded=cpu["names_case_folded"],
+            machine_versioned=frozenset(cpu["machine_versioned"]),
+            deprecated=frozenset(cpu["deprecated"]),
+        ),
         cpu_device_type=raw["cpu_device"]["type"],
         cpu_device_properties=types.MappingProxyType(raw["cpu_device"]["properties"]),
         accelerators=tuple(raw["accelerators"]),
@@ -198,6 +232,54 @@ def _load(target: str, captured: QemuVersion) -> _TargetData | None:
 
 def _data(target: str, version: Version) -> _TargetData | None:
     return _load(target, captured_version(version))
+
+
+def cpu_models_release(target: str, version: Version) -> QemuVersion | None:
+    """The release whose CPU model list answers for QEMU ``version``; None for an unknown target.
+
+    A captured release or one whose reply is on record, the nearest at or below
+    ``version``.
+
+    >>> str(cpu_models_release("x86_64", "9.2")), str(cpu_models_release("ppc64", "9.2"))
+    ('9.2', '7.2')
+    """
+    wanted = qemu_version(version)
+    if target not in TARGETS:
+        return None
+    known = {*CAPTURED_VERSIONS, *(v for t, v in _RECORDED_CPU if t == target)}
+    return max(v for v in known if v <= wanted)
+
+
+@functools.cache
+def _load_recorded_cpu(target: str, release: QemuVersion) -> _CpuData:
+    resource = (
+        importlib.resources.files("topology")
+        / "_resolve"
+        / "data"
+        / _RELEASES_DIR
+        / f"{target}-{release}.json"
+    )
+    raw = json.loads(resource.read_text(encoding="utf-8"))
+    below = _load(target, captured_version(release))
+    assert below is not None  # every recorded target is captured
+    return _CpuData(
+        names=tuple(raw["names"]),
+        aliases=types.MappingProxyType(raw["aliases"]),
+        aliases_are_classes=below.cpu.aliases_are_classes,
+        names_case_folded=below.cpu.names_case_folded,
+        machine_versioned=frozenset(raw["machine_versioned"]),
+        deprecated=frozenset(raw["deprecated"]),
+    )
+
+
+def _cpu(target: str, version: Version) -> _CpuData | None:
+    release = cpu_models_release(target, version)
+    if release is None:
+        return None
+    if (target, release) in _RECORDED_CPU:
+        return _load_recorded_cpu(target, release)
+    data = _load(target, release)
+    return None if data is None else data.cpu
 
 
 def machine_types(target: str, version: Version) -> tuple[MachineTypeEntry, ...] | None:
@@ -346,16 +428,19 @@ def cpu_models(target: str, version: Version) -> Mapping[str, str | None] | None
     x86 names whose version the machine type picks ("alias configured by
     machine type") map to None; :func:`machine_versioned_cpu_models` lists them.
 
+    Per release (:func:`cpu_models_release`): QEMU 9.2 lists ``GraniteRapids``,
+    7.2 does not.
+
     >>> models = cpu_models("x86_64", "7.2")
     >>> models["Broadwell-IBRS"], models["Broadwell"], models["Broadwell-v1"]
     ('Broadwell-v3', None, None)
+    >>> "GraniteRapids" in models, "GraniteRapids" in cpu_models("x86_64", "9.2")
+    (False, True)
     """
-    data = _data(target, version)
-    if data is None:
+    cpu = _cpu(target, version)
+    if cpu is None:
         return None
-    return types.MappingProxyType(
-        {name: data.cpu_aliases.get(name) for name in data.cpu_descriptions}
-    )
+    return types.MappingProxyType({name: cpu.aliases.get(name) for name in cpu.names})
 
 
 def machine_versioned_cpu_models(target: str, version: Version) -> frozenset[str] | None:
@@ -364,8 +449,8 @@ def machine_versioned_cpu_models(target: str, version: Version) -> frozenset[str
     >>> "Skylake-Client" in machine_versioned_cpu_models("x86_64", "10.0")
     True
     """
-    data = _data(target, version)
-    return None if data is None else data.cpu_machine_versioned
+    cpu = _cpu(target, version)
+    return None if cpu is None else cpu.machine_versioned
 
 
 def deprecated_cpu_models(target: str, version: Version) -> frozenset[str] | None:
@@ -374,8 +459,8 @@ def deprecated_cpu_models(target: str, version: Version) -> frozenset[str] | Non
     >>> sorted(deprecated_cpu_models("aarch64", "10.0"))[:2]
     ['pxa250', 'pxa255']
     """
-    data = _data(target, version)
-    return None if data is None else data.cpu_deprecated
+    cpu = _cpu(target, version)
+    return None if cpu is None else cpu.deprecated
 
 
 def resolve_cpu_model(target: str, version: Version, name: str) -> str | None:
@@ -393,18 +478,18 @@ def resolve_cpu_model(target: str, version: Version, name: str) -> str | None:
     >>> resolve_cpu_model("s390x", "7.2", "z99") is None
     True
     """
-    data = _data(target, version)
-    if data is None:
+    cpu = _cpu(target, version)
+    if cpu is None:
         return None
-    if data.cpu_names_case_folded:
+    if cpu.names_case_folded:
         name = name.lower()
-    if name not in data.cpu_descriptions:
+    if name not in cpu.listed:
         return None
-    if data.cpu_aliases_are_classes:
+    if cpu.aliases_are_classes:
         return name
     seen = {name}
-    while name in data.cpu_aliases:
-        name = data.cpu_aliases[name]
+    while name in cpu.aliases:
+        name = cpu.aliases[name]
         if name in seen:  # a loop in the data is a capture bug; refuse the name
             return None
         seen.add(name)
