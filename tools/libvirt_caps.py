@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from topology.plugin import release_key
+
 REPO: Final = Path(__file__).resolve().parent.parent
 RECORDS: Final = REPO / "tests" / "data" / "libvirt_caps"
 CATALOGUE: Final = REPO / "topology" / "_resolve" / "data"
@@ -166,10 +168,6 @@ def _arch_of(record: Mapping[str, Any]) -> str:
     return name.split("_", 2)[2].removesuffix(".xml")
 
 
-def _release_key(release: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in release.split("."))
-
-
 def derived_files() -> dict[str, dict[str, Any]]:
     """File name to content of every per-release CPU file the records give."""
     out: dict[str, dict[str, Any]] = {}
@@ -181,9 +179,7 @@ def derived_files() -> dict[str, dict[str, Any]]:
         if record["qemu"]["development_snapshot"]:
             continue
         arch = _arch_of(record)
-        below = max(
-            (r for r in CAPTURED if _release_key(r) < _release_key(release)), key=_release_key
-        )
+        below = max((r for r in CAPTURED if release_key(r) < release_key(release)), key=release_key)
         captured = json.loads((CATALOGUE / f"{arch}-{below}.json").read_text(encoding="utf-8"))
         out[f"{arch}-{release}.json"] = derive(record, captured["cpu"])
     return out
