@@ -18,7 +18,8 @@ operation's own arguments:
   (``machine_types``, ``default_machine``);
 * a :class:`BoardContext`, for the hooks QEMU's board code runs while it builds
   the machine (``check_machine_options``, ``check_board``, ``possible_slots``,
-  ``default_node``, ``boot_qom_path``, ``check_reset``, ``qmp_commands``);
+  ``default_node``, ``boot_qom_path``, ``check_reset``, ``qmp_commands``,
+  ``qom_links``);
 * a :class:`VmView`, for the hooks a running VM asks (``select_slot``,
   ``request_unplug``, ``cpu_status``, ``legacy_cpu_add`` and the optional
   ones below).
@@ -273,6 +274,13 @@ class OptionalHooks(Protocol):
 
     def qmp_commands(self, board: BoardContext) -> Mapping[str, QmpCommand]:
         """QMP commands the target adds (s390x ``set-cpu-topology``), by name."""
+        ...
+
+    def qom_links(self, board: BoardContext) -> Mapping[str, str]:
+        """The board's QOM link properties: each property's path (``/machine/acpi-device``,
+        the link ``acpi-device`` of ``/machine``) to the canonical path of the object
+        it points to. ``qom-get`` and ``qom-set`` follow them as QEMU's path lookup
+        does, and ``qom-get`` of the property itself reads the target's path."""
         ...
 
     def deleted_devices(self, vm: VmView, slot_index: int) -> Sequence[Mapping[str, object]]:

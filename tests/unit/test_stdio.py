@@ -183,3 +183,26 @@ def test_only_qmp_on_stdio_is_served(monitor: list[str]) -> None:
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and out == b""
     assert err.decode().startswith("cputopo: the stand-in speaks QMP on stdin/stdout only")
+
+
+def test_a_command_the_stand_in_does_not_model_ends_it_with_status_2() -> None:
+    # Not QEMU's answer: the stand-in says why and stops, without a reply.
+    proc = spawn([*stand_in("x86_64", "--qemu-version", "7.2"), *BASE, *QMP, "-smp", "2"])
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "qom-get", "arguments": {"path": "/machine/acpi-device", "property": "type"}},
+        {
+            "execute": "qom-get",
+            "arguments": {"path": "/machine/unattached/device[0]", "property": "apic-id"},
+        },
+        {"execute": "quit"},
+    ]
+    text = "".join(json.dumps(command) + "\n" for command in commands).encode()
+    out, err = proc.communicate(text, timeout=30)
+    assert proc.returncode == 2
+    replies = [json.loads(line) for line in out.decode().splitlines()][1:]
+    assert replies == [{"return": {}}, {"return": "PIIX4_PM"}]
+    assert err.decode() == (
+        "cputopo: qom-get /machine/unattached/device[0] apic-id: "
+        "the stand-in models no such property\n"
+    )

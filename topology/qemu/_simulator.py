@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from topology._errors import HelpRequested, ParameterError, TopologyError
 from topology._model.start import start_vm
@@ -217,6 +217,7 @@ class QemuSimulator:
             handlers[name] = self._plugin_command(command)
         # Generic parts first; they ask the plugin for the objects it owns.
         handlers["qom-set"] = self._qom_set
+        handlers["qom-get"] = self._qom_get
         handlers["query-acpi-ospm-status"] = self._query_acpi_ospm_status
         return handlers
 
@@ -224,33 +225,99 @@ class QemuSimulator:
         extra = hooks(self.vm.machine.arch).qmp_commands
         return {} if extra is None else extra(self.vm.board)
 
+    def _qom_links(self) -> Mapping[str, str]:
+        links = hooks(self.vm.machine.arch).qom_links
+        return {} if links is None else links(self.vm.board)
+
+    def _qom_target(self, command: str, arguments: dict[str, object]) -> tuple[str, int | None]:
+        """The canonical path of the object ``arguments["path"]`` names, and the slot
+        of the CPU it is (None: no CPU).
+
+        The path is resolved as QEMU resolves it, through links. CPUs are found
+        by their id too (QEMU's partial path of ``/machine/peripheral/ID``).
+        Paths the stand-in cannot answer for are refused as not modelled: other
+        partial paths, paths under ``/machine/unattached/`` that are no CPU
+        (QEMU's other devices) and paths under a CPU (its threads and children).
+        """
+        path = arguments["path"]
+        assert isinstance(path, str)
+        canonical = resolve_qom_path(path, self._qom_links())
+        for index, state in self.vm.snapshot().items():
+            if path == state.device_id or canonical == state.qom_path:
+                return state.qom_path, index
+        if (
+            canonical is None
+            or canonical.startswith("/machine/unattached/")
+            or any(
+                canonical.startswith(f"{state.qom_path}/") for state in self.vm.snapshot().values()
+            )
+        ):
+            raise UnsupportedOptionError(
+                f"cputopo: {command} {path}: the stand-in models no such object", what=path
+            )
+        return canonical, None
+
     def _qom_set(self, arguments: dict[str, object]) -> object:
         """``qom-set``: the plugin answers for its own objects (the x86 ACPI switch).
 
-        Generic part: the arguments (``path``, ``property``, ``value``), a CPU's
-        path (its type has no such property the stand-in models), a path that
-        names nothing (``DeviceNotFound``). Paths of other QEMU objects
-        (``/machine/unattached/device[N]`` that is no CPU) are not modelled.
+        The path is resolved as QEMU resolves it, through links
+        (``/machine/acpi-device``). Generic part: the arguments (``path``,
+        ``property``, ``value``), a CPU's path (its type has no such property
+        the stand-in models), a path that names nothing (``DeviceNotFound``).
+        Paths of other QEMU objects (``/machine/unattached/device[N]`` that is
+        no CPU) are not modelled.
         """
         check_arguments(
             arguments, {"path": (str, True), "property": (str, True), "value": (None, True)}
         )
-        plugin = self._plugin_commands().get("qom-set")
-        if plugin is not None:
-            answer = plugin(self.vm, arguments)
-            if answer is not NotImplemented:
-                return answer
-        path, prop = arguments["path"], arguments["property"]
-        for index, state in self.vm.snapshot().items():
-            if path in (state.qom_path, state.device_id):
-                driver = self.vm.slots[index].type
-                raise ParameterError(f"Property '{driver}.{prop}' not found", what="property")
-        assert isinstance(path, str)
-        if path.startswith("/machine/unattached/") or not path.startswith("/"):
+        owned = self._plugin_qom("qom-set", arguments)
+        if owned is not NotImplemented:
+            return owned
+        _, cpu = self._qom_target("qom-set", arguments)
+        if cpu is not None:
+            driver = self.vm.slots[cpu].type
+            prop = arguments["property"]
+            raise ParameterError(f"Property '{driver}.{prop}' not found", what="property")
+        raise DeviceNotFound(f"Device '{arguments['path']}' not found", what="path")
+
+    def _qom_get(self, arguments: dict[str, object]) -> object:
+        """``qom-get``: a link property (the path it points to), ``/machine``'s ``type``,
+        and what the plugin answers for its own objects (the x86 ACPI switch).
+
+        The path is resolved through links as QEMU does. Other properties of
+        the objects the stand-in knows are not modelled
+        (:class:`UnsupportedOptionError`); a path that names nothing is QEMU's
+        ``DeviceNotFound``.
+        """
+        check_arguments(arguments, {"path": (str, True), "property": (str, True)})
+        owned = self._plugin_qom("qom-get", arguments)
+        if owned is not NotImplemented:
+            return owned
+        path, cpu = self._qom_target("qom-get", arguments)
+        prop = arguments["property"]
+        link = self._qom_links().get(f"{path.rstrip('/')}/{prop}")
+        if link is not None:
+            return link
+        if path == "/machine" and prop == "type":
+            # TYPE_MACHINE_SUFFIX: every machine type's QOM name ends in -machine.
+            return f"{self.vm.machine.name}-machine"
+        if cpu is not None or path in _CONTAINERS:
             raise UnsupportedOptionError(
-                f"cputopo: qom-set {path}: the stand-in models no such object", what=path
+                f"cputopo: qom-get {path} {prop}: the stand-in models no such property",
+                what=str(prop),
             )
-        raise DeviceNotFound(f"Device '{path}' not found", what="path")
+        raise DeviceNotFound(f"Device '{arguments['path']}' not found", what="path")
+
+    def _plugin_qom(self, command: str, arguments: dict[str, object]) -> object:
+        """The plugin's answer for an object it owns, given its canonical path; else
+        NotImplemented."""
+        plugin = self._plugin_commands().get(command)
+        path = arguments["path"]
+        assert isinstance(path, str)
+        canonical = resolve_qom_path(path, self._qom_links())
+        if plugin is None or canonical is None:
+            return NotImplemented
+        return plugin(self.vm, {**arguments, "path": canonical})
 
     def _query_acpi_ospm_status(self, arguments: dict[str, object]) -> object:
         """``query-acpi-ospm-status``: the plugin's ACPI device, or none (QEMU's error)."""
@@ -314,6 +381,11 @@ class QemuSimulator:
         return {}
 
 
+#: QOM objects every machine has whose properties the stand-in does not model.
+_CONTAINERS: Final = frozenset(
+    {"/", "/machine", "/machine/peripheral", "/machine/peripheral-anon", "/machine/unattached"}
+)
+
 #: Started VMs by (argv, version), untouched: a start is a pure function of the
 #: command line, and test suites start the same few command lines many times.
 _STARTED: OrderedDict[tuple[tuple[str, ...], QemuVersion], VirtualMachine] = OrderedDict()
@@ -333,6 +405,28 @@ def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
     else:
         _STARTED.move_to_end(key)
     return template.copy()
+
+
+def resolve_qom_path(path: str, links: Mapping[str, str]) -> str | None:
+    """The canonical path of the object an absolute QOM ``path`` names, as QEMU finds
+    it (``object_resolve_path``): empty parts are skipped (``/machine//x/`` is
+    ``/machine/x``) and each part is a child or a link of the object before it,
+    a link standing for the object it points to (``links``: link path to target).
+    None for a partial path (no leading ``/``), which the stand-in does not resolve.
+
+    >>> resolve_qom_path("/machine/acpi-device/", {"/machine/acpi-device": "/machine/x/pm"})
+    '/machine/x/pm'
+    >>> resolve_qom_path("acpi-device", {}) is None
+    True
+    """
+    if not path.startswith("/"):
+        return None
+    resolved = ""
+    for part in path.split("/"):
+        if part:
+            resolved = f"{resolved}/{part}"
+            resolved = links.get(resolved, resolved)
+    return resolved or "/"
 
 
 def _error(error_class: str, description: str) -> dict[str, Any]:

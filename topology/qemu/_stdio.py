@@ -29,7 +29,9 @@ version the greeting reports; default ``$CPUTOPO_QEMU_VERSION``, else the
 newest release modelled) and ``--qemu-package TEXT`` (the greeting's
 ``package``, empty by default). The only monitor it offers is ``-qmp stdio``;
 any other ``-qmp``, ``-monitor``, ``-mon`` or ``-chardev`` is refused with
-exit status 2, as is an option the stand-in does not model.
+exit status 2, as is an option the stand-in does not model. A QMP command on
+an object or property it does not model (``qom-get`` of a CPU's ``apic-id``)
+ends it with status 2 too, with its reason on stderr and no reply.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 from topology._errors import OptionSyntaxError, TopologyError
-from topology._parse.command_line import _TAKES_ARGUMENT
+from topology._parse.command_line import _TAKES_ARGUMENT, UnsupportedOptionError
 from topology._parse.qdict import qdict_order
 from topology._versions import SUPPORTED_QEMU_VERSIONS
 from topology.qemu._qmp_json import JsonError, JsonValue, QmpJsonStream, qmp_json
@@ -289,6 +291,11 @@ class _Monitor:
             self._flush_events()
             _write(2, f"{crash.message}\n")
             _die(crash.crash_signal or signal.SIGABRT)
+        except UnsupportedOptionError as unmodelled:
+            # Not QEMU's answer: the stand-in cannot go on as QEMU would.
+            self._flush_events()
+            _write(2, f"{unmodelled.message}\n")
+            os._exit(2)
         # What QEMU prints while it runs the command (the warnings of a vCPU it
         # realizes for device_add) goes to stderr as it happens.
         _write(2, "".join(f"{line}\n" for line in self._simulator.stderr_lines[printed:]))
