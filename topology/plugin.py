@@ -43,8 +43,10 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 from topology._errors import (
     BoardError,
     DeviceTypeError,
+    GlibAssertion,
     ParameterError,
     PluginError,
+    QemuAbortError,
     TopologyError,
 )
 from topology._model.slots import CpuSlot, SlotProps
@@ -67,7 +69,7 @@ from topology._resolve.machine_releases import (
     releases_between,
 )
 from topology._resolve.topology import CpuTopology
-from topology._versions import QemuVersion
+from topology._versions import QemuVersion, as_observed_in
 from topology._warnings import QemuWarning
 
 if TYPE_CHECKING:
@@ -89,11 +91,13 @@ __all__ = [
     "CpuTopology",
     "DeviceNotFound",
     "DeviceTypeError",
+    "GlibAssertion",
     "MachineType",
     "OptionalHooks",
     "ParameterError",
     "PlugOrigin",
     "PluginError",
+    "QemuAbortError",
     "QemuVersion",
     "QemuWarning",
     "QmpAsk",
@@ -108,6 +112,7 @@ __all__ = [
     "UnsupportedOptionError",
     "VmView",
     "as_int32",
+    "as_observed_in",
     "deleted_by_age",
     "deprecated_by_age",
     "parse_uint64",

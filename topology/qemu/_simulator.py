@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from topology._errors import HelpRequested, ParameterError, TopologyError
+from topology._errors import HelpRequested, ParameterError, QemuAbortError, TopologyError
 from topology._model.start import start_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
 from topology._parse.command_line import UnsupportedOptionError, program_name, read_command_line
@@ -45,7 +45,26 @@ class QemuStartError(TopologyError):
 
 
 class QemuCrashError(TopologyError):
-    """QEMU would die on this command instead of answering it (``crash_signal`` says how)."""
+    """QEMU would die on this command instead of answering it (``crash_signal`` says how).
+
+    Attributes:
+        stderr_lines: what QEMU prints on stderr as it dies (a failed
+            assertion's two lines), also at the end of the simulator's
+            ``stderr_lines``; empty where the stand-in does not know it, and
+            ``message`` then says, in cputopo's words, what QEMU does.
+        stdout_lines: what QEMU prints on stdout as it dies (GLib's ``Bail
+            out!`` line, in the middle of the QMP stream of ``-qmp stdio``).
+        cause: the :class:`topology.TopologyError` behind it
+            (:class:`topology.QemuAbortError` for a failed assertion).
+    """
+
+    def __init__(self, cause: TopologyError, *, what: str | None) -> None:
+        super().__init__(cause.message, what=what, crash_signal=cause.crash_signal)
+        self.stderr_lines: tuple[str, ...] = ()
+        self.stdout_lines: tuple[str, ...] = ()
+        if isinstance(cause, QemuAbortError):
+            self.stderr_lines, self.stdout_lines = cause.stderr_lines, cause.stdout_lines
+        self.cause = cause
 
 
 class QemuNotRunningError(TopologyError):
@@ -121,13 +140,21 @@ class QemuSimulator:
                 help_text, stderr="", stdout=help_text.message, exit_code=0
             ) from None
         except TopologyError as error:
-            if error.crash_signal is not None and "cputopo:" in error.message:
+            stdout = ""
+            if isinstance(error, QemuAbortError):
+                stderr_lines = [*_render_warnings(self.program, error.warnings)]
+                stderr_lines += error.stderr_lines
+                stdout = "".join(f"{line}\n" for line in error.stdout_lines)
+            elif error.crash_signal is not None and "cputopo:" in error.message:
                 stderr_lines = _render_warnings(self.program, error.warnings)
             else:
                 stderr_lines = _render(self.program, error)
             exit_code = -error.crash_signal if error.crash_signal is not None else 1
             raise QemuStartError(
-                error, stderr="".join(f"{line}\n" for line in stderr_lines), exit_code=exit_code
+                error,
+                stderr="".join(f"{line}\n" for line in stderr_lines),
+                stdout=stdout,
+                exit_code=exit_code,
             ) from None
         self.stderr_lines: tuple[str, ...] = tuple(_render_warnings(self.program, self.vm.warnings))
         self.exit_code: int | None = None
@@ -185,9 +212,9 @@ class QemuSimulator:
             if error.crash_signal is not None:
                 self._running = False
                 self.exit_code = -error.crash_signal
-                raise QemuCrashError(
-                    error.message, what=command, crash_signal=error.crash_signal
-                ) from None
+                crash = QemuCrashError(error, what=command)
+                self.stderr_lines += crash.stderr_lines
+                raise crash from None
             return _error(error.qmp_class, error.message)
         finally:
             # What QEMU printed while running it (a plugged CPU's warnings): in a

@@ -5,8 +5,11 @@ its stdin and stdout. What it does, as QEMU 7.2 and 10.0 were seen doing
 (``-qmp stdio``, paused with ``-S``):
 
 * a refused start prints QEMU's stderr and exits 1 (0 after ``-smp help``,
-  which goes to stdout); where QEMU would crash the process kills itself with
-  that signal, so the parent sees the same status (-6 in ``subprocess``);
+  which goes to stdout); where QEMU would crash, at start or on a command, the
+  process prints what QEMU prints as it dies (a failed assertion: GLib's lines
+  on stderr and its ``Bail out!`` line on stdout, after the QMP messages sent
+  so far) and kills itself with that signal, so the parent sees the same
+  status (-6 in ``subprocess``);
 * a good start prints QEMU's warnings on stderr, then the greeting;
 * input is read as a stream: a command may span lines, several may share one
   (see :mod:`topology.qemu._qmp_json`); each answer is one line ending in
@@ -289,7 +292,11 @@ class _Monitor:
             reply = self._simulator.qmp(command, arguments)
         except QemuCrashError as crash:
             self._flush_events()
-            _write(2, f"{crash.message}\n")
+            # QEMU's last words (GLib's on both streams), or the stand-in's
+            # account of what QEMU does.
+            _write(1, "".join(f"{line}\n" for line in crash.stdout_lines))
+            last = crash.stderr_lines or (crash.message,)
+            _write(2, "".join(f"{line}\n" for line in last))
             _die(crash.crash_signal or signal.SIGABRT)
         except UnsupportedOptionError as unmodelled:
             # Not QEMU's answer: the stand-in cannot go on as QEMU would.
