@@ -49,6 +49,7 @@ from topology._errors import (
     QemuAbortError,
     TopologyError,
 )
+from topology._model.qom import no_hotplug_handler
 from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash, StashKey
 from topology._model.vm import DeviceNotFound, PlugOrigin, SlotState, UnplugResult
@@ -115,6 +116,7 @@ __all__ = [
     "as_observed_in",
     "deleted_by_age",
     "deprecated_by_age",
+    "no_hotplug_handler",
     "parse_uint64",
     "qdict_order",
     "read_int_prop",
@@ -299,6 +301,13 @@ class OptionalHooks(Protocol):
     ) -> Sequence[tuple[str, Mapping[str, object]]]:
         """The QMP events (name, data) QEMU sends when the guest refuses a
         pending unplug of the CPU in ``slot_index``; without this hook, none."""
+        ...
+
+    def child_devices(self, vm: VmView, slot_index: int) -> Mapping[str, str]:
+        """The devices QEMU creates inside the CPU device in ``slot_index``, each QOM
+        path to its QOM type (pseries: a core's threads, ``<core>/thread[i]``, and
+        their interrupt presenters). ``device_del`` of one gets QEMU's answer for
+        a device no hotplug handler takes (:func:`no_hotplug_handler`)."""
         ...
 
     def cpu_identity(self, vm: VmView, slot_index: int) -> Mapping[str, object]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from topology._model.qom import resolve_qom_path
 from topology.qemu import QemuSimulator, UnsupportedOptionError
-from topology.qemu._simulator import resolve_qom_path
 
 
 def _sim(version: str, *args: str) -> QemuSimulator:

@@ -20,6 +20,7 @@ import attrs
 
 from topology._errors import DeviceTypeError, TcgContextsExhaustedError, TopologyError
 from topology._model.numa import NumaConfig, NumaInput
+from topology._model.qom import CONTAINERS, device_del_path, no_hotplug_handler, not_a_device
 from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash
 from topology._parse.identifiers import is_identifier
@@ -353,8 +354,14 @@ class VirtualMachine:
         return self.plug(driver, props)
 
     def request_unplug(self, device: str) -> UnplugResult:
-        """``device_del id=DEVICE`` (an id or a QOM path)."""
-        index = self.find_device(device)
+        """``device_del id=DEVICE``: an id, or a QOM path (absolute, or relative to
+        ``/machine/peripheral``), found as QEMU finds it (through links).
+
+        A device inside a CPU device (a pseries thread) gets QEMU's answer for a
+        device no hotplug handler takes: refused from QEMU 10.0 on, an abort
+        (:class:`topology.QemuAbortError`) before.
+        """
+        index = self._device_del_target(device)
         state = self._states[index]
         # A repeated request is answered like the first (QEMU re-sends it).
         result = self.machine.arch.request_unplug(self, index)
@@ -415,6 +422,25 @@ class VirtualMachine:
         )
 
     # -- internals -----------------------------------------------------------------
+
+    def _device_del_target(self, device: str) -> int:
+        """The slot of the CPU ``device_del id=DEVICE`` unplugs; QEMU's error otherwise."""
+        if device in self._ids:
+            return self._ids[device]
+        plugin = hooks(self.machine.arch)
+        links = {} if plugin.qom_links is None else plugin.qom_links(self.board)
+        path = device_del_path(device, links)
+        for index, state in self._states.items():
+            if state.qom_path == path:
+                return index
+        if plugin.child_devices is not None:
+            for index in sorted(self._states):
+                qom_type = plugin.child_devices(self, index).get(path)
+                if qom_type is not None:
+                    raise no_hotplug_handler(qom_type, self.machine.qemu_version)
+        if path in CONTAINERS:
+            raise not_a_device(device, self.machine.qemu_version)
+        raise DeviceNotFound(f"Device '{device}' not found", what="id", value=device)
 
     def _hotplug_qom_path(self, device_id: str | None) -> str:
         if device_id is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from topology._errors import HelpRequested, ParameterError, QemuAbortError, TopologyError
+from topology._model.qom import CONTAINERS, resolve_qom_path
 from topology._model.start import start_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
 from topology._parse.command_line import UnsupportedOptionError, program_name, read_command_line
@@ -328,7 +329,7 @@ class QemuSimulator:
         if path == "/machine" and prop == "type":
             # TYPE_MACHINE_SUFFIX: every machine type's QOM name ends in -machine.
             return f"{self.vm.machine.name}-machine"
-        if cpu is not None or path in _CONTAINERS:
+        if cpu is not None or path in CONTAINERS:
             raise UnsupportedOptionError(
                 f"cputopo: qom-get {path} {prop}: the stand-in models no such property",
                 what=str(prop),
@@ -408,11 +409,6 @@ class QemuSimulator:
         return {}
 
 
-#: QOM objects every machine has whose properties the stand-in does not model.
-_CONTAINERS: Final = frozenset(
-    {"/", "/machine", "/machine/peripheral", "/machine/peripheral-anon", "/machine/unattached"}
-)
-
 #: Started VMs by (argv, version), untouched: a start is a pure function of the
 #: command line, and test suites start the same few command lines many times.
 _STARTED: OrderedDict[tuple[tuple[str, ...], QemuVersion], VirtualMachine] = OrderedDict()
@@ -432,28 +428,6 @@ def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
     else:
         _STARTED.move_to_end(key)
     return template.copy()
-
-
-def resolve_qom_path(path: str, links: Mapping[str, str]) -> str | None:
-    """The canonical path of the object an absolute QOM ``path`` names, as QEMU finds
-    it (``object_resolve_path``): empty parts are skipped (``/machine//x/`` is
-    ``/machine/x``) and each part is a child or a link of the object before it,
-    a link standing for the object it points to (``links``: link path to target).
-    None for a partial path (no leading ``/``), which the stand-in does not resolve.
-
-    >>> resolve_qom_path("/machine/acpi-device/", {"/machine/acpi-device": "/machine/x/pm"})
-    '/machine/x/pm'
-    >>> resolve_qom_path("acpi-device", {}) is None
-    True
-    """
-    if not path.startswith("/"):
-        return None
-    resolved = ""
-    for part in path.split("/"):
-        if part:
-            resolved = f"{resolved}/{part}"
-            resolved = links.get(resolved, resolved)
-    return resolved or "/"
 
 
 def _error(error_class: str, description: str) -> dict[str, Any]:
