@@ -132,7 +132,7 @@ def child_devices(vm: VmView, slot_index: int) -> Mapping[str, str]:
     state = vm.state(slot_index)
     assert state is not None
     slot = vm.slots[slot_index]
-    thread_type = slot.type.removesuffix("-spapr-cpu-core") + "-powerpc64-cpu"
+    thread_type = slot.vcpu_type or slot.type
     found: dict[str, str] = {}
     for thread in range(slot.vcpus_count):
         path = f"{state.qom_path}/thread[{thread}]"
