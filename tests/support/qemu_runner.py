@@ -169,6 +169,7 @@ def run_qemu(
     timeout: float = 30.0,
     version: str = "7.2",
     program: Sequence[str] | None = None,
+    rerun_random_crashes: bool = True,
 ) -> QemuRun:
     """Start QEMU ``version`` for ``arch`` with ``args``, run ``commands`` over QMP, quit.
 
@@ -189,12 +190,15 @@ def run_qemu(
     When QEMU crashes at random (a signal, and none of the crashes QEMU has
     every time), it runs once more; when it crashes at random again, the
     example is left out with a warning (:mod:`tests.support.qemu_crashes`).
-    A ``program`` is never rerun.
+    A ``program`` is never rerun, nor a run with ``rerun_random_crashes=False``
+    (a test that expects QEMU to die by a signal every time, which the model says).
     """
     if program is not None:
         # Not QEMU (the stand-in): whatever it does is compared, never rerun.
         return _run((*program, *BASE_ARGS, *args), commands, timeout=timeout)
     argv = (*qemu_command(arch, version), *BASE_ARGS, *args)
+    if not rerun_random_crashes:
+        return _run(argv, commands, timeout=timeout)
     # The package's driver, the one the conformance kit uses; a random QEMU
     # crash (QEMU 7.2 after a pseries core unplug) is rerun once, and the
     # example left out if QEMU crashes at random again (tests/support/qemu_crashes.py).

@@ -107,7 +107,9 @@ def start_machine(
     ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
     explicit = memory is not None or bool(options)
     with printed.guard():
-        checked = machine._check_board(topology, ram if explicit else None)
+        checked = machine._check_board(
+            topology, ram if explicit else None, numa_config if numa_config.nodes else None
+        )
     printed.extend(checked.warnings[len(topology.warnings) :])
     if numa_config.nodes:
         slots = [

@@ -134,7 +134,7 @@ class VirtualMachine:
         self._anonymous = 0
         self._vcpus_created = 0
         #: The board as it was built, for the plugin's hooks.
-        self.board = machine.board(topology, memory)
+        self.board = machine.board(topology, memory, numa)
         #: Per-plugin state under typed keys (e.g. x86 ACPI hot-plug mode).
         self.stash = Stash()
         self._events: list[dict[str, object]] = []

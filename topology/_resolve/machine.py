@@ -20,6 +20,7 @@ from topology._versions import QemuVersion, qemu_version
 from topology._warnings import QemuWarning, WarningCollector
 
 if TYPE_CHECKING:
+    from topology._model.numa import NumaConfig
     from topology.plugin import ArchPlugin
 
 __all__ = ["Machine", "MachineType", "find_machine", "machine", "machine_types"]
@@ -145,7 +146,10 @@ class Machine:
         return self.type.smp_rules(self.qemu_version)
 
     def board(
-        self, topology: CpuTopology | None = None, memory: RamLayout | None = None
+        self,
+        topology: CpuTopology | None = None,
+        memory: RamLayout | None = None,
+        numa: NumaConfig | None = None,
     ) -> BoardContext:
         """What a plugin's board hooks see of this machine (a ``BoardContext``)."""
         return BoardContext(
@@ -154,6 +158,7 @@ class Machine:
             options=self.options,
             topology=topology,
             memory=memory,
+            numa=numa,
         )
 
     def resolve(self, smp: str | SmpConfig) -> CpuTopology:
@@ -191,12 +196,18 @@ class Machine:
         )
         return attrs.evolve(topology, warnings=(*topology.warnings, deprecated))
 
-    def _check_board(self, topology: CpuTopology, memory: RamLayout | None = None) -> CpuTopology:
+    def _check_board(
+        self,
+        topology: CpuTopology,
+        memory: RamLayout | None = None,
+        numa: NumaConfig | None = None,
+    ) -> CpuTopology:
         """``topology`` with the board's warnings after its own; the board's error if it refuses.
 
-        ``memory`` is None when the guest has the machine's default RAM.
+        ``memory`` is None when the guest has the machine's default RAM, ``numa``
+        without NUMA nodes.
         """
-        extra = self.arch.check_board(self.board(topology, memory))
+        extra = self.arch.check_board(self.board(topology, memory, numa))
         if not extra:
             return topology
         return attrs.evolve(topology, warnings=(*topology.warnings, *extra))
