@@ -84,11 +84,11 @@ RELEASES: Final = {
 
 #: CPU models drawn for -cpu. x86: every model and alias of the release
 #: (:func:`_cpu_models`), each vCPU printing the CPUID features TCG lacks, but
-#: "host" (KVM only). s390x: the models TCG runs, and z14, whose refusal
-#: (missing features) the stand-in has from a capture on the newest machine type only.
+#: "host" (KVM only). s390x: the models TCG runs, and z14 and z13-base, which
+#: TCG refuses for the features it lacks (arch/s390x/data/tcg-refusals.json).
 CPU_MODELS: Final = {
     "ppc64": ("POWER7", "POWER8", "POWER9", "POWER10", "power9_v2.0", "power8_v2.0"),
-    "s390x": ("qemu", "max", "z900", "z800-base"),
+    "s390x": ("qemu", "max", "z900", "z800-base", "z14", "z13-base"),
     "aarch64": ("cortex-a57", "cortex-a72", "cortex-a15", "max", "a64fx", "cortex-a8"),
 }
 
