@@ -17,7 +17,9 @@ only know Python's own exceptions still catch them::
     ├── UnknownArchError (LookupError)       no plugin for that architecture
     ├── UnsupportedVersionError (ValueError) a QEMU version cputopo does not model
     ├── ModelFileError (ValueError)          a saved VM model file cannot be read back
-    └── PluginError (ImportError)            an architecture plugin failed to load
+    ├── PluginError (ImportError)            an architecture plugin failed to load
+    └── QemuAbortError (RuntimeError)        QEMU would fail an assertion and abort
+        └── TcgContextsExhaustedError        TCG has no context left for a new vCPU
 
 ``str(error)`` is the text QEMU prints for the same input (without the
 ``qemu-system-<arch>: `` prefix); the structured fields say what was wrong and
@@ -28,10 +30,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import attrs
+
 __all__ = [
     "BoardError",
     "CpuCountError",
     "DeviceTypeError",
+    "GlibAssertion",
     "HelpRequested",
     "InvalidTopologyError",
     "ModelFileError",
@@ -39,6 +44,8 @@ __all__ = [
     "OptionSyntaxError",
     "ParameterError",
     "PluginError",
+    "QemuAbortError",
+    "TcgContextsExhaustedError",
     "TopologyError",
     "UnknownArchError",
     "UnknownMachineError",
@@ -196,3 +203,108 @@ class ModelFileError(TopologyError, ValueError):
 
 class PluginError(TopologyError, ImportError):
     """An architecture plugin could not be loaded or does not fit the interface."""
+
+
+@attrs.frozen
+class GlibAssertion:
+    """A failed ``g_assert`` in QEMU, as GLib reports it before QEMU aborts.
+
+    ``location`` is ``<file>:<line>`` as the build names the source file
+    (Debian's 7.2 prints ``../../tcg/tcg.c:482``, 10.0 ``tcg/tcg.c:1006``).
+
+    >>> failed = GlibAssertion("tcg/tcg.c:1006", "tcg_register_thread", "n < tcg_max_ctxs")
+    >>> failed.stderr_lines
+    ('**', 'ERROR:tcg/tcg.c:1006:tcg_register_thread: assertion failed: (n < tcg_max_ctxs)')
+    >>> failed.stdout_lines
+    ('Bail out! ERROR:tcg/tcg.c:1006:tcg_register_thread: assertion failed: (n < tcg_max_ctxs)',)
+    """
+
+    location: str
+    function: str
+    condition: str
+
+    @property
+    def text(self) -> str:
+        """The assertion without its location: ``<function>: assertion failed: (<condition>)``."""
+        return f"{self.function}: assertion failed: ({self.condition})"
+
+    @property
+    def stderr_lines(self) -> tuple[str, ...]:
+        """What GLib prints on stderr."""
+        return ("**", f"ERROR:{self.location}:{self.text}")
+
+    @property
+    def stdout_lines(self) -> tuple[str, ...]:
+        """What GLib prints on stdout (QEMU's QMP stream with ``-qmp stdio``), each
+        line ending in a bare line feed (observed on 7.2, 10.0 and 11.1)."""
+        return (f"Bail out! ERROR:{self.location}:{self.text}",)
+
+
+class QemuAbortError(TopologyError, RuntimeError):
+    """QEMU does not refuse this: one of its internal assertions fails and it aborts.
+
+    QEMU reports the failed assertion (:attr:`assertion`) and dies with SIGABRT
+    (:attr:`crash_signal` 6, exit status -6), answering nothing more. ``str()``
+    is the assertion as QEMU prints it, without the source location
+    (``tcg_register_thread: assertion failed: (n < tcg_max_ctxs)``).
+
+    Attributes:
+        assertion: the failed assertion (:class:`GlibAssertion`).
+        reason: why QEMU gets there, in cputopo's words.
+        stderr_lines: what QEMU prints on stderr as it dies.
+        stdout_lines: what it prints on stdout as it dies.
+    """
+
+    def __init__(
+        self,
+        assertion: GlibAssertion,
+        *,
+        reason: str,
+        what: str | None = None,
+        value: object = None,
+    ) -> None:
+        super().__init__(assertion.text, what=what, value=value, crash_signal=6)
+        self.assertion = assertion
+        self.reason = reason
+        self.stderr_lines = assertion.stderr_lines
+        self.stdout_lines = assertion.stdout_lines
+
+
+class TcgContextsExhaustedError(QemuAbortError):
+    """Under TCG, QEMU aborts creating a vCPU when the VM already created ``max_cpus``.
+
+    TCG gives every vCPU thread it ever starts one of ``max_cpus`` contexts
+    and never takes one back when a vCPU is unplugged, so the VM's life may
+    create at most ``max_cpus`` vCPUs: plugging a CPU (a pseries core) into a
+    slot emptied earlier by an unplug gets there. QEMU then answers nothing
+    (not the ``device_add`` either) and dies with SIGABRT (observed on QEMU
+    7.2, 10.0 and 11.1, with multi-threaded and single-threaded TCG alike).
+
+    Attributes:
+        vcpus_created: the vCPUs the VM created before this plug.
+        vcpus_requested: the vCPUs this plug would create.
+        max_cpus: the number of TCG contexts (``-smp`` maxcpus).
+    """
+
+    def __init__(
+        self,
+        *,
+        location: str,
+        vcpus_created: int,
+        vcpus_requested: int,
+        max_cpus: int,
+        value: object = None,
+    ) -> None:
+        super().__init__(
+            GlibAssertion(location, "tcg_register_thread", "n < tcg_max_ctxs"),
+            reason=(
+                f"QEMU under TCG aborts: the VM created {vcpus_created} vCPUs already, this "
+                f"plug needs {vcpus_requested} more, and TCG never reuses any of the "
+                f"{max_cpus} contexts it has (one per possible vCPU)"
+            ),
+            what="driver",
+            value=value,
+        )
+        self.vcpus_created = vcpus_created
+        self.vcpus_requested = vcpus_requested
+        self.max_cpus = max_cpus

@@ -123,8 +123,10 @@ class PluginHooks:
     check_machine_options: Callable[[BoardContext], None] | None
     check_reset: Callable[[BoardContext], Sequence[QemuWarning]] | None
     qmp_commands: Callable[[BoardContext], Mapping[str, QmpCommand]] | None
+    qom_links: Callable[[BoardContext], Mapping[str, str]] | None
     deleted_devices: Callable[[VmView, int], Sequence[Mapping[str, object]]] | None
     unplug_rejected: Callable[[VmView, int], Sequence[tuple[str, Mapping[str, object]]]] | None
+    child_devices: Callable[[VmView, int], Mapping[str, str]] | None
     cpu_identity: Callable[[VmView, int], Mapping[str, object]] | None
     plug_props: Callable[[VmView, int], Mapping[str, object]] | None
     sync_live: Callable[[VmView, QmpAsk], None] | None

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, TypeVar
 
 import attrs
 
 from topology._errors import UnsupportedVersionError
 
-__all__ = ["NEWEST_QEMU", "SUPPORTED_QEMU_VERSIONS", "QemuVersion", "qemu_version"]
+_T = TypeVar("_T")
+
+__all__ = [
+    "NEWEST_QEMU",
+    "SUPPORTED_QEMU_VERSIONS",
+    "QemuVersion",
+    "as_observed_in",
+    "qemu_version",
+]
 
 
 @functools.total_ordering
@@ -105,3 +114,18 @@ def qemu_version(version: str | QemuVersion | None = None) -> QemuVersion:
             value=str(version),
         )
     return found
+
+
+def as_observed_in(observed: Mapping[str, _T], version: QemuVersion) -> _T:
+    """What ``observed`` (release text to value) holds for the newest release not
+    newer than ``version``: for a value seen on the releases that run here and
+    taken to hold until the next one that was seen (a build's source line numbers).
+
+    >>> table = {"7.2": "a", "10.0": "b"}
+    >>> as_observed_in(table, qemu_version("9.2")), as_observed_in(table, qemu_version("11.1"))
+    ('a', 'b')
+    """
+    found = [text for text in observed if version.at_least(text)]
+    if not found:
+        raise ValueError(f"nothing observed for QEMU {version} or older")
+    return observed[max(found, key=_release_tuple)]

@@ -18,7 +18,8 @@ operation's own arguments:
   (``machine_types``, ``default_machine``);
 * a :class:`BoardContext`, for the hooks QEMU's board code runs while it builds
   the machine (``check_machine_options``, ``check_board``, ``possible_slots``,
-  ``default_node``, ``boot_qom_path``, ``check_reset``, ``qmp_commands``);
+  ``default_node``, ``boot_qom_path``, ``check_reset``, ``qmp_commands``,
+  ``qom_links``);
 * a :class:`VmView`, for the hooks a running VM asks (``select_slot``,
   ``request_unplug``, ``cpu_status``, ``legacy_cpu_add`` and the optional
   ones below).
@@ -42,10 +43,13 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 from topology._errors import (
     BoardError,
     DeviceTypeError,
+    GlibAssertion,
     ParameterError,
     PluginError,
+    QemuAbortError,
     TopologyError,
 )
+from topology._model.qom import no_hotplug_handler
 from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash, StashKey
 from topology._model.vm import DeviceNotFound, PlugOrigin, SlotState, UnplugResult
@@ -66,7 +70,7 @@ from topology._resolve.machine_releases import (
     releases_between,
 )
 from topology._resolve.topology import CpuTopology
-from topology._versions import QemuVersion
+from topology._versions import QemuVersion, as_observed_in
 from topology._warnings import QemuWarning
 
 if TYPE_CHECKING:
@@ -88,11 +92,13 @@ __all__ = [
     "CpuTopology",
     "DeviceNotFound",
     "DeviceTypeError",
+    "GlibAssertion",
     "MachineType",
     "OptionalHooks",
     "ParameterError",
     "PlugOrigin",
     "PluginError",
+    "QemuAbortError",
     "QemuVersion",
     "QemuWarning",
     "QmpAsk",
@@ -107,8 +113,10 @@ __all__ = [
     "UnsupportedOptionError",
     "VmView",
     "as_int32",
+    "as_observed_in",
     "deleted_by_age",
     "deprecated_by_age",
+    "no_hotplug_handler",
     "parse_uint64",
     "qdict_order",
     "read_int_prop",
@@ -275,6 +283,13 @@ class OptionalHooks(Protocol):
         """QMP commands the target adds (s390x ``set-cpu-topology``), by name."""
         ...
 
+    def qom_links(self, board: BoardContext) -> Mapping[str, str]:
+        """The board's QOM link properties: each property's path (``/machine/acpi-device``,
+        the link ``acpi-device`` of ``/machine``) to the canonical path of the object
+        it points to. ``qom-get`` and ``qom-set`` follow them as QEMU's path lookup
+        does, and ``qom-get`` of the property itself reads the target's path."""
+        ...
+
     def deleted_devices(self, vm: VmView, slot_index: int) -> Sequence[Mapping[str, object]]:
         """The ``DEVICE_DELETED`` event data QEMU sends, in order, when the CPU
         device in ``slot_index`` goes away (child devices first); without this
@@ -286,6 +301,13 @@ class OptionalHooks(Protocol):
     ) -> Sequence[tuple[str, Mapping[str, object]]]:
         """The QMP events (name, data) QEMU sends when the guest refuses a
         pending unplug of the CPU in ``slot_index``; without this hook, none."""
+        ...
+
+    def child_devices(self, vm: VmView, slot_index: int) -> Mapping[str, str]:
+        """The devices QEMU creates inside the CPU device in ``slot_index``, each QOM
+        path to its QOM type (pseries: a core's threads, ``<core>/thread[i]``, and
+        their interrupt presenters). ``device_del`` of one gets QEMU's answer for
+        a device no hotplug handler takes (:func:`no_hotplug_handler`)."""
         ...
 
     def cpu_identity(self, vm: VmView, slot_index: int) -> Mapping[str, object]:

@@ -11,6 +11,7 @@ import functools
 from typing import Final
 
 from arch.arm import _hotplug, _identity
+from arch.arm._acpi import acpi_size_warning
 from arch.arm._cpus import DEFAULT_CPU, check_cpu_model
 from arch.arm._gic import check_gic_limits, gic_version
 from arch.arm._options import check_properties
@@ -80,7 +81,25 @@ class ArmPlugin:
                 what="slots",
                 value=memory.slots,
             )
-        return []
+        # When the machine is done, its ACPI tables are built (see ._acpi).
+        too_large = acpi_size_warning(board, board.numa)
+        found = [] if too_large is None else [too_large]
+        if options.get("ras") == "on" and options.get("acpi", "on") != "off":
+            # Without firmware virt makes no GED device, and the ACPI set-up then
+            # fails an assertion for ras (observed on 7.2 and 10.0, after the size
+            # warning; QEMU 11.1.3 dies of SIGSEGV instead, before the warning).
+            newest = version.at_least("11.1")
+            if newest:
+                found = []
+            error = BoardError(
+                f"cputopo: QEMU {version} crashes here: with ras=on but no firmware, virt "
+                "has no ACPI GED device, which virt_acpi_setup asserts it has",
+                what="ras",
+                crash_signal=11 if newest else 6,
+            )
+            error.warnings = tuple(found)
+            raise error
+        return found
 
     def default_node(self, board: BoardContext, slot: CpuSlot, nodes: int) -> int:
         # virt_get_default_cpu_node_id (QEMU 7.1+, every virt type): the socket.

@@ -13,11 +13,13 @@ from typing import Final
 
 from arch.s390x import _cpu_identity, _facility, _hotplug
 from arch.s390x._facility import ctop_setting
+from arch.s390x._models import tcg_refusal
 from topology import BoardError, MachineType, QemuVersion, QemuWarning
 from topology.plugin import (
     BoardContext,
     CpuSlot,
     QmpCommand,
+    UnsupportedOptionError,
     release_key,
     releases_between,
     versioned_machine_type,
@@ -72,6 +74,15 @@ class S390xPlugin:
             )
         if options.get("accel", "tcg") != "kvm":
             model, features = machine_type.cpu_model(options)
+            refused = tcg_refusal(model, machine_type.name, version)
+            if refused is not None and features:
+                raise UnsupportedOptionError(
+                    f"cputopo: -cpu {options.get('cpu')}: which features TCG refuses "
+                    "for a model with features of its own is not modelled",
+                    what="cpu",
+                )
+            if refused is not None:
+                raise refused  # s390_realize_cpu_model, as the first CPU is realized
             if model in ("qemu", "max") and ctop_setting(features):
                 # TCG cannot offer the configuration-topology facility (observed
                 # on 7.2 and 10.0; the wording changed in between).

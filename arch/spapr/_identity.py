@@ -14,13 +14,16 @@ The vsmt defaults, the check and the DRC objects were observed on QEMU 7.2 and
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
+from importlib import resources
 from typing import Final
 
 import attrs
 
-from topology import BoardError, MachineType, ParameterError, VirtualMachine
-from topology.plugin import VmView, parse_uint64, release_key
+from topology import BoardError, MachineType, ParameterError, QemuVersion, VirtualMachine
+from topology.plugin import VmView, as_observed_in, parse_uint64, release_key
 
 __all__ = [
     "CoreIdentity",
@@ -33,6 +36,7 @@ __all__ = [
     "drc_name",
     "effective_vsmt",
     "max_server_number",
+    "model_pvr",
     "requested_vsmt",
     "vcpu_id",
 ]
@@ -215,7 +219,7 @@ def cpu_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
     """What the guest knows the core in ``slot_index`` by (``ArchPlugin.cpu_identity``).
 
     The core id, each thread's vCPU id (device-tree ``reg``, interrupt server)
-    and chip id, and the CPU DRC index on types with CPU hot-plug.
+    and chip id, the CPU DRC index on types with CPU hot-plug, and the PVR.
     """
     slot = vm.slots[slot_index]
     threads = vm.topology.threads
@@ -229,4 +233,29 @@ def cpu_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
     }
     if vm.machine.type.hotpluggable_cpus:
         identity["drc-index"] = drc_index(core, threads, vsmt)
+    pvr = model_pvr(slot.type.removesuffix("-spapr-cpu-core"), vm.machine.qemu_version)
+    if pvr is not None:
+        identity["pvr"] = pvr
     return identity
+
+
+@functools.cache
+def _pvrs() -> dict[str, dict[str, str]]:
+    text = resources.files(__package__).joinpath("data/pvrs.json").read_text()
+    data: dict[str, dict[str, str]] = json.loads(text)
+    return data
+
+
+def model_pvr(model: str, version: QemuVersion) -> str | None:
+    """The PVR a CPU of ``model`` has in QEMU ``version`` (hex), or None when not captured.
+
+    One name can mean another PVR in another release (``data/pvrs.json``,
+    captured by ``tools/capture_spapr_pvrs.py`` from QEMU 7.2.22, 10.0.13 and
+    11.1.3 with HMP ``info registers``; releases not run answer as the nearest
+    older one captured):
+
+    >>> from topology import qemu_version
+    >>> [model_pvr("power10_v2.0", qemu_version(v)) for v in ("7.2", "10.0")]
+    ['0x00800200', '0x00801200']
+    """
+    return as_observed_in(_pvrs(), version).get(model.lower())

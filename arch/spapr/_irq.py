@@ -24,6 +24,7 @@ __all__ = [
     "IC_MODES",
     "check_ic_mode",
     "check_xive_cpu",
+    "child_devices",
     "deleted_devices",
     "ic_mode",
     "presenters",
@@ -122,6 +123,23 @@ def check_xive_cpu(machine_type: MachineType, options: Mapping[str, str]) -> Non
     """
     if ic_mode(machine_type, options) == "xive" and _before_power9(machine_type, options):
         raise BoardError("XIVE-only machines require a POWER9 CPU", what="ic-mode", value="xive")
+
+
+def child_devices(vm: VmView, slot_index: int) -> Mapping[str, str]:
+    """The core's threads (``<core>/thread[i]``, type ``<model>-powerpc64-cpu``) and
+    each thread's interrupt presenters (``icp``, ``xive-tctx``, typed as named),
+    QOM path to QOM type (observed on QEMU 7.2, 10.0 and 11.1)."""
+    state = vm.state(slot_index)
+    assert state is not None
+    slot = vm.slots[slot_index]
+    thread_type = slot.vcpu_type or slot.type
+    found: dict[str, str] = {}
+    for thread in range(slot.vcpus_count):
+        path = f"{state.qom_path}/thread[{thread}]"
+        found[path] = thread_type
+        for child in presenters(vm.machine.type, vm.machine.options):
+            found[f"{path}/{child}"] = child
+    return found
 
 
 def deleted_devices(vm: VmView, slot_index: int) -> Sequence[Mapping[str, object]]:

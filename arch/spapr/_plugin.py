@@ -113,6 +113,7 @@ class SpaprPlugin:
             "check_reset",
             "cpu_identity",
             "deleted_devices",
+            "child_devices",
             "unplug_rejected",
         }
     )
@@ -256,6 +257,7 @@ class SpaprPlugin:
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)
     deleted_devices = staticmethod(_irq.deleted_devices)
+    child_devices = staticmethod(_irq.child_devices)
     unplug_rejected = staticmethod(_hotplug.unplug_rejected)
     # What the guest knows each CPU by (for topology.abi): see ._identity.
     cpu_identity = staticmethod(_identity.cpu_identity)

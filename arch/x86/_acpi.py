@@ -1,4 +1,5 @@
-"""The PC's ACPI CPU hot-plug switch and its QMP commands (``qom-set``, ``query-acpi-ospm-status``).
+"""The PC's ACPI CPU hot-plug switch and its QMP commands (``qom-get``, ``qom-set``,
+``query-acpi-ospm-status``).
 
 Up to QEMU 10.0 at least, a PC starts with the legacy ACPI CPU hot-plug
 interface; the guest's firmware switches it to the modern one by setting the
@@ -17,6 +18,10 @@ i440fx's ``PIIX4_PM`` is ``/machine/unattached/device[cpus + 17]`` on 7.2 and
 bridge) on 10.0; ``acpi=off`` removes it. With one boot CPU of a model without
 an APIC (``base``, ``486``) each is one lower. The PIIX south bridge was
 consolidated in QEMU 8.2 (``hw/isa/piix.c``), taken here as where the path moved.
+Wherever it is, the machine's link property ``acpi-device`` points to it, so
+tools address it as ``/machine/acpi-device`` (QOM path lookup follows links;
+observed on 7.2, 10.0 and 11.1, which also resolve the partial path
+``acpi-device``, not modelled).
 
 ``query-acpi-ospm-status`` (``hw/acpi/cpu.c`` acpi_cpu_ospm_status): ``[]``
 in legacy mode; in modern mode one entry per possible CPU slot, ``source`` and
@@ -33,14 +38,23 @@ from typing import TYPE_CHECKING, Any, Final
 
 from arch.x86._hotplug import ACPI_LEGACY, acpi_legacy
 from topology import ParameterError, QemuVersion, TopologyError
-from topology.plugin import QmpAsk, VmView
+from topology.plugin import BoardContext, QmpAsk, VmView
 
 if TYPE_CHECKING:
     from topology.qemu.live import LiveQemu
 
-__all__ = ["acpi_device", "qmp_commands", "switch_acpi_to_modern", "sync_live"]
+__all__ = [
+    "acpi_device",
+    "board_acpi_device",
+    "qmp_commands",
+    "qom_links",
+    "switch_acpi_to_modern",
+    "sync_live",
+]
 
 _SWITCH: Final = "cpu-hotplug-legacy"
+#: The machine's link property to its ACPI device (``acpi-device``).
+_LINK: Final = "/machine/acpi-device"
 #: CPU models without the APIC feature (observed: the ACPI device moves down by
 #: one with -cpu base or 486 and one boot CPU, on 7.2 and 10.0).
 _NO_APIC: Final = frozenset({"486", "base"})
@@ -48,20 +62,37 @@ _NO_APIC: Final = frozenset({"486", "base"})
 
 def acpi_device(vm: VmView) -> tuple[str, str] | None:
     """The QOM path and type of the VM's ACPI device with the CPU hot-plug switch."""
-    name = vm.machine.name
-    cpus = vm.topology.cpus
-    model = vm.machine.type.cpu_model(vm.machine.options)[0]
+    return board_acpi_device(vm.board)
+
+
+def board_acpi_device(board: BoardContext) -> tuple[str, str] | None:
+    """The canonical QOM path and type of the board's ACPI device (None without one)."""
+    name = board.machine_type.name
+    cpus = board.cpu_topology.cpus
+    model = board.machine_type.cpu_model(board.options)[0]
     if cpus == 1 and (model in _NO_APIC or model.startswith("486-")):
         # One object fewer before it: the one a boot CPU with an APIC brings
         # (x86_cpu_apic_create: a model with the APIC feature, or SMP).
         cpus = 0
     if name.startswith("pc-q35-"):
         return f"/machine/unattached/device[{cpus + 1}]", "ICH9-LPC"
-    if name.startswith("pc-i440fx-") and vm.machine.options.get("acpi") != "off":
-        if vm.machine.qemu_version.at_least("8.2"):
+    if name.startswith("pc-i440fx-") and board.options.get("acpi") != "off":
+        if board.version.at_least("8.2"):
             return f"/machine/unattached/device[{cpus + 2}]/pm", "PIIX4_PM"
         return f"/machine/unattached/device[{cpus + 17}]", "PIIX4_PM"
     return None
+
+
+def qom_links(board: BoardContext) -> Mapping[str, str]:
+    """The machine's link to its ACPI device, ``/machine/acpi-device``, when it has one.
+
+    Tools address the ACPI device through it: its target moves with the
+    number of boot CPUs and the release, the link does not (pc and q35 on
+    7.2, 10.0 and 11.1; ``qom-list /machine`` shows it as
+    ``link<hotplug-handler>``; microvm and i440fx with ``acpi=off`` have none).
+    """
+    device = board_acpi_device(board)
+    return {} if device is None else {_LINK: device[0]}
 
 
 def sync_live(vm: VmView, ask: QmpAsk) -> None:
@@ -69,7 +100,7 @@ def sync_live(vm: VmView, ask: QmpAsk) -> None:
     device = acpi_device(vm)
     if device is None:
         return
-    reply = ask("qom-get", {"path": device[0], "property": _SWITCH})
+    reply = ask("qom-get", {"path": _LINK, "property": _SWITCH})
     if "return" in reply:
         vm.stash[ACPI_LEGACY] = bool(reply["return"])
 
@@ -86,13 +117,15 @@ def switch_acpi_to_modern(live: LiveQemu) -> dict[str, Any]:
         return {"return": {}}
     if device is None:
         raise TopologyError("this QEMU has no ACPI device with cpu-hotplug-legacy", what=_SWITCH)
-    return live.execute("qom-set", {"path": device[0], "property": _SWITCH, "value": False})
+    return live.execute("qom-set", {"path": _LINK, "property": _SWITCH, "value": False})
 
 
 def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
     """``qom-set`` of the ACPI device; NotImplemented for any other path.
 
-    The arguments were checked by the caller (path and property are strings).
+    The arguments were checked by the caller (path and property are strings),
+    and the path resolved to the object's canonical path (through
+    ``/machine/acpi-device``).
     """
     device = acpi_device(vm)
     if device is None or arguments["path"] != device[0]:
@@ -114,6 +147,32 @@ def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
         )
     vm.stash[ACPI_LEGACY] = False
     return {}
+
+
+def qom_get(vm: VmView, arguments: Mapping[str, object]) -> object:
+    """``qom-get`` of the ACPI device's ``cpu-hotplug-legacy`` and ``type``, and of
+    ``/machine``'s ``acpi-device`` where the machine has no ACPI device;
+    NotImplemented for anything else (the link itself is the core's).
+
+    The path was resolved to the object's canonical path by the caller.
+    """
+    device = acpi_device(vm)
+    path, prop = arguments["path"], arguments["property"]
+    if device is None and path == "/machine" and prop == "acpi-device":
+        # Only PC machines with ACPI add the link (microvm, isapc and
+        # i440fx with acpi=off answer this; observed on 7.2, 10.0 and 11.1).
+        raise ParameterError(
+            f"Property '{vm.machine.name}-machine.acpi-device' not found", what="property"
+        )
+    if device is None or path != device[0]:
+        return NotImplemented
+    if prop == "type":
+        return device[1]
+    if prop == _SWITCH:
+        if vm.machine.qemu_version.at_least("11.1"):
+            raise ParameterError(f"Property '{device[1]}.{prop}' not found", what="property")
+        return acpi_legacy(vm)
+    return NotImplemented
 
 
 def query_acpi_ospm_status(vm: VmView, arguments: Mapping[str, object]) -> object:
@@ -139,10 +198,15 @@ def query_acpi_ospm_status(vm: VmView, arguments: Mapping[str, object]) -> objec
 def qmp_commands(
     version: QemuVersion,
 ) -> Mapping[str, Callable[[VmView, Mapping[str, object]], object]]:
-    """The x86 plugin's answers to ``qom-set`` (its ACPI device) and ``query-acpi-ospm-status``.
+    """The x86 plugin's answers to ``qom-get`` and ``qom-set`` (its ACPI device) and
+    ``query-acpi-ospm-status``.
 
     >>> from topology import qemu_version
     >>> sorted(qmp_commands(qemu_version("7.2")))
-    ['qom-set', 'query-acpi-ospm-status']
+    ['qom-get', 'qom-set', 'query-acpi-ospm-status']
     """
-    return {"qom-set": qom_set, "query-acpi-ospm-status": query_acpi_ospm_status}
+    return {
+        "qom-get": qom_get,
+        "qom-set": qom_set,
+        "query-acpi-ospm-status": query_acpi_ospm_status,
+    }

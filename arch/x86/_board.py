@@ -1,10 +1,11 @@
 """What a PC board checks and warns about when it starts, after the generic -smp rules.
 
 In QEMU's order: the APIC ID limit of QEMU 7.1-8.1, then each boot CPU as it
-is realized: the CPUID features TCG lacks (every CPU, :mod:`._tcg_features`),
-the AMD hyperthreading warning (after the first CPU's) and the x2APIC
-requirement (9.0+); then the SMBIOS 2.0 limits when the firmware tables are
-built (9.0+). Observed on QEMU 7.2.22 and 10.0.13 under TCG; sources cited inline.
+is realized: ``-cpu host`` without KVM or HVF (refused), the CPUID features
+TCG lacks (every CPU, :mod:`._tcg_features`), the AMD hyperthreading warning
+(after the first CPU's) and the x2APIC requirement (9.0+); then the SMBIOS
+2.0 limits when the firmware tables are built (9.0+). Observed on QEMU
+7.2.22 and 10.0.13 under TCG; sources cited inline.
 """
 
 from __future__ import annotations
@@ -117,6 +118,13 @@ def check_board(
         found.append(
             QemuWarning(message=f"cpu type {model}-x86_64-cpu is deprecated for isapc machine")
         )
+    if model == "host" and accel not in ("kvm", "hvf"):
+        # x86_cpu_realizefn, first thing for the first boot CPU: "host" copies
+        # the host's CPUID, which only KVM and HVF can read (observed on 7.2,
+        # 10.0 and 11.1 under TCG, before any feature warning).
+        error = BoardError("CPU model 'host' requires KVM or HVF", what="cpu", value=model)
+        error.warnings = tuple(found)
+        raise error
     # Printed as each boot CPU is realized, before the hyperthreading warning
     # of the first (observed on 7.2 and 10.0).
     per_cpu = tcg_feature_warnings(machine_type, options, version)

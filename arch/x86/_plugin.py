@@ -72,7 +72,14 @@ class X86Plugin:
     name = "x86"
     targets = ("x86_64",)
     capabilities = frozenset(
-        {"cpu_identity", "plug_warnings", "qmp_commands", "sync_live", "unplug_rejected"}
+        {
+            "cpu_identity",
+            "plug_warnings",
+            "qmp_commands",
+            "qom_links",
+            "sync_live",
+            "unplug_rejected",
+        }
     )
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
@@ -169,6 +176,7 @@ class X86Plugin:
 
     # qom-set of the ACPI CPU hot-plug switch, query-acpi-ospm-status: see ._acpi.
     sync_live = staticmethod(_acpi.sync_live)
+    qom_links = staticmethod(_acpi.qom_links)
 
     def qmp_commands(self, board: BoardContext) -> Mapping[str, QmpCommand]:
         return _acpi.qmp_commands(board.version)

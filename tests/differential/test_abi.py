@@ -7,8 +7,8 @@
   paths the plan documents (tests/property/test_abi.py checks that part).
 * The keep/break table of tests/unit/test_abi.py: QEMU started with each side must
   answer as the model of that side, and show the identities compare looks at
-  where QMP can read them (x86 ``apic-id``; pseries CPU DRC indexes; ARM
-  ``mp-affinity`` and ``core-count``).
+  where QMP can read them (x86 ``apic-id``; pseries CPU DRC indexes and each
+  core's PVR, from HMP ``info registers``; ARM ``mp-affinity`` and ``core-count``).
 * The upgrade table: QEMU 7.2 and 10.0 started with the same options answer as
   the source model and as the restarted model that ``upgrade`` compares.
 """
@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -111,6 +112,10 @@ def _identity_commands(vm: topology.VirtualMachine) -> list[Command]:
             commands.append(("qom-get", {"path": state.qom_path, "property": "core-count"}))
     if arch == "spapr":
         commands.append(("qom-list", {"path": "/machine"}))
+        # The PVR is in no QOM property; HMP shows it, per vCPU.
+        for slot in vm.present():
+            info = {"command-line": "info registers", "cpu-index": slot.first_cpu_index}
+            commands.append(("human-monitor-command", info))
     return commands
 
 
@@ -131,6 +136,10 @@ def _check_identities(vm: topology.VirtualMachine, replies: list[dict[str, Any]]
             if name.startswith("dr-connector[") and 0x10000000 <= int(name[13:-1]) < 0x20000000
         }
         assert cpu_drcs == {abi.identity(vm, s.index)["drc-index"] for s in vm.slots}
+        pvrs = [re.search(r"PVR ([0-9a-f]+)", str(r["return"])) for r in replies[1:]]
+        assert [f"0x{int(m[1], 16):08x}" if m else None for m in pvrs] == [
+            i.get("pvr") for i in identities
+        ]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import pytest
 
 from arch.x86 import switch_acpi_to_modern
 from tests.support.qemu import require_qemu
+from tests.support.qemu_crashes import rerun_if_crashed_at_random
 from tests.support.qemu_runner import QEMU_VERSIONS, qemu_command, qemu_root
 from topology.qemu.live import LiveMismatchError, LiveQemu, LiveRefusedError
 
@@ -75,11 +76,13 @@ def start() -> Iterator[Any]:
         qemu.stop()
 
 
-def _unless_qemu_died(qemu: RunningQemu) -> None:
-    if qemu.process.poll() is not None:
-        # QEMU 7.2 sometimes corrupts its heap on pseries device_del (seen with
-        # "free(): corrupted unsorted chunks", exit -6): a QEMU bug, not ours.
-        pytest.skip(f"QEMU died (exit {qemu.process.returncode}): {qemu.stop()[-200:]}")
+def _died(attempt: tuple[RunningQemu, BaseException | None]) -> tuple[int, list[str], bool]:
+    """How QEMU ended if it died while the test talked to it (0 while it runs)."""
+    qemu, _failure = attempt
+    time.sleep(0.2)  # a crash in progress
+    if qemu.process.poll() is None:
+        return 0, [], False
+    return qemu.process.returncode, qemu.stop().splitlines(), False
 
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
@@ -93,25 +96,33 @@ def test_model_has_qemus_slots_and_cpus(start: Any, version: str) -> None:
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 def test_pseries_plug_then_unplug_removes_at_once_with_events(start: Any, version: str) -> None:
-    qemu = start("ppc64", version, ["-machine", "pseries", "-smp", "1,maxcpus=3"])
     # The default CPU model of the newest pseries type (query-machines of each release).
     model = {"7.2": "power9_v2.0", "10.0": "power10_v2.0", "11.1": "power11_v2.0"}[version]
     core = f"{model}-spapr-cpu-core"
-    with LiveQemu.connect(qemu.socket) as live:
-        assert live.execute("device_add", {"driver": core, "core-id": 2, "id": "hp0"}) == {
-            "return": {}
-        }
-        assert live.differences() == []
+    options = ["-machine", "pseries", "-smp", "1,maxcpus=3"]
+
+    def attempt() -> tuple[RunningQemu, BaseException | None]:
+        qemu = start("ppc64", version, options)
         try:
-            reply = live.execute("device_del", {"id": "hp0"})
-        except Exception:
-            time.sleep(0.5)
-            _unless_qemu_died(qemu)
-            raise
-        assert reply == {"return": {}}
-        deleted = [e["data"] for e in live.events() if e["event"] == "DEVICE_DELETED"]
-        assert deleted[-1] == {"device": "hp0", "path": "/machine/peripheral/hp0"}
-        assert live.differences() == []
+            with LiveQemu.connect(qemu.socket) as live:
+                plug = {"driver": core, "core-id": 2, "id": "hp0"}
+                assert live.execute("device_add", plug) == {"return": {}}
+                assert live.differences() == []
+                assert live.execute("device_del", {"id": "hp0"}) == {"return": {}}
+                deleted = [e["data"] for e in live.events() if e["event"] == "DEVICE_DELETED"]
+                assert deleted[-1] == {"device": "hp0", "path": "/machine/peripheral/hp0"}
+                assert live.differences() == []
+        except Exception as failure:  # judged once it is known whether QEMU died
+            return qemu, failure
+        return qemu, None
+
+    # QEMU 7.2 sometimes crashes after the unplug, at random: run once more,
+    # and leave the test out if it crashes at random again.
+    _qemu, failure = rerun_if_crashed_at_random(
+        attempt, _died, f"QEMU {version} {' '.join(options)}: live plug and unplug"
+    )
+    if failure is not None:
+        raise failure
 
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)

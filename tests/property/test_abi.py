@@ -152,3 +152,31 @@ def test_a_saved_model_loads_back_exactly(vm: topology.VirtualMachine) -> None:
         for i, s in vm.snapshot().items()
     }  # fmt: skip
     assert topology.query_cpus_fast(loaded) == topology.query_cpus_fast(vm)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    cores=st.integers(1, 4),
+    boot=st.integers(1, 16),
+    threads=st.sampled_from([(1, 2), (2, 1), (1, 4), (2, 4)]),
+)
+def test_vcpus_on_both_sides_are_never_missing(
+    cores: int, boot: int, threads: tuple[int, int]
+) -> None:
+    # pseries with other threads per core on each side: slots hold other numbers
+    # of vCPUs, and compare pairs the vCPUs themselves by cpu-index.
+    machine = topology.machine("ppc64", "pseries-8.1", qemu_version="10.0")
+    maxcpus = cores * 4
+    vms = []
+    for per_core in threads:
+        cpus = max(per_core, min(boot, maxcpus) // per_core * per_core)
+        smp = f"{cpus},threads={per_core},maxcpus={maxcpus}"
+        vms.append(topology.VirtualMachine.start(machine, smp))
+    src, dst = vms
+    present = [set(vm.present_cpu_indexes()) for vm in vms]
+    reported = {
+        int(str(change.where).removeprefix("cpu "))
+        for change in abi.compare(src, dst)
+        if change.what == "cpu-present"
+    }
+    assert reported == present[0] ^ present[1]

@@ -143,8 +143,18 @@ ABI_TABLE: list[tuple[str, str, list[str], list[str], set[tuple[str, Severity]],
         ["-M", "pseries-8.1", "-smp", "2,maxcpus=4"],
         ["-M", "pseries-8.1", "-smp", "2,threads=2,maxcpus=4"],
         {("topology", BREAKS), ("vcpus-count", BREAKS), ("cpu-identity", BREAKS),
-         ("cpu-present", BREAKS), ("slot-props", HARMLESS)},
-        "one core of 2 threads per plug instead of one CPU (QEMU 10.0: TCG SMT from 8.1)",
+         ("slot-identity", BREAKS)},
+        "one core of 2 threads per plug instead of one CPU (QEMU 10.0: TCG SMT from 8.1); "
+        "vCPUs pair by cpu-index, so vCPUs 0 and 1 are present on both sides (no CPU is "
+        "missing) and vCPU 1 is thread 1 of core 0 instead of core 1",
+    ),
+    (
+        "pseries-alias-is-the-model-it-names",
+        "ppc64",
+        ["-M", "pseries-7.2", "-cpu", "power9_v2.0", "-smp", "2"],
+        ["-M", "pseries-7.2", "-cpu", "power9", "-smp", "2"],
+        set(),
+        "power9 is power9_v2.0 on QEMU 7.2: the same CPU",
     ),
     (
         "pseries-boot-core-as-device",
@@ -233,6 +243,43 @@ def test_the_6_1_to_6_2_change_names_each_moved_cpu() -> None:
     ]
 
 
+def test_vcpus_pair_by_cpu_index_when_the_granularity_changes() -> None:
+    one = start_vm("ppc64", ["-M", "pseries-8.1", "-smp", "2,maxcpus=4"], "10.0")
+    two = start_vm("ppc64", ["-M", "pseries-8.1", "-smp", "2,threads=2,maxcpus=4"], "10.0")
+    changes = abi.compare(one, two)
+    assert not [c for c in changes if c.what == "cpu-present"]
+    moved = {c.where: (c.old, c.new) for c in changes if c.what == "cpu-identity"}
+    # vCPU 1: core 1's only thread on one side, thread 1 of core 0 on the other
+    # (vCPU ids stay the cpu-index with vsmt = threads; the core and DRC move).
+    assert moved == {
+        "cpu 1": ({"core-id": 1, "drc-index": 0x10000001}, {"core-id": 0, "drc-index": 0x10000000})
+    }
+    fewer = start_vm("ppc64", ["-M", "pseries-8.1", "-smp", "1,maxcpus=4"], "10.0")
+    missing = [(c.where, c.old, c.new) for c in abi.compare(two, fewer) if c.what == "cpu-present"]
+    assert missing == [("cpu 1", True, False)]
+
+
+def test_a_cpu_plugged_as_another_model_is_a_per_cpu_type_change() -> None:
+    # s390x takes max next to qemu (one model on s390-ccw-virtio-7.2 and newer).
+    machine = topology.machine("s390x", "s390-ccw-virtio-7.2", qemu_version="7.2")
+    same = topology.VirtualMachine.start(machine, "1,maxcpus=2")
+    same.plug("qemu-s390x-cpu", {"core-id": 1})
+    other = topology.VirtualMachine.start(machine, "1,maxcpus=2")
+    other.plug("max-s390x-cpu", {"core-id": 1})
+    changes = abi.compare(same, other)
+    assert [(c.what, c.where, c.old, c.new, c.severity) for c in changes] == [
+        ("cpu-type", "slot 1", "qemu-s390x-cpu", "max-s390x-cpu", BREAKS)
+    ]
+
+
+def test_a_model_name_with_another_pvr_in_another_release_is_a_change() -> None:
+    # power10_v2.0 is PVR 0x00800200 on QEMU 7.2 and 0x00801200 on 10.0 (captured).
+    argv = ["-M", "pseries-7.2", "-cpu", "power10_v2.0", "-smp", "1"]
+    changes = abi.compare(start_vm("ppc64", argv, "7.2"), start_vm("ppc64", argv, "10.0"))
+    guest_visible = [(c.what, c.old, c.new) for c in changes if c.severity is not HARMLESS]
+    assert guest_visible == [("cpu-identity", {"pvr": "0x00800200"}, {"pvr": "0x00801200"})]
+
+
 def test_pseries_drc_indexes_in_the_vsmt_change() -> None:
     a = start_vm("ppc64", ["-M", "pseries-4.1", "-smp", "1,maxcpus=2"])
     b = start_vm("ppc64", ["-M", "pseries-4.2", "-smp", "1,maxcpus=2"])
@@ -250,20 +297,34 @@ UPGRADES: list[tuple[str, str, list[str], str, str | None, set[tuple[str, Any, A
      set()),
     ("pseries-7.2-on-10.0", "ppc64", ["-M", "pseries-7.2", "-smp", "2"], "10.0", None,
      {("cpu-model", "power9_v2.0", "power9_v2.2"),
-      ("cpu-type", "power9_v2.0-spapr-cpu-core", "power9_v2.2-spapr-cpu-core")}),
+      ("cpu-type", "power9_v2.0-spapr-cpu-core", "power9_v2.2-spapr-cpu-core"),
+      ("cpu-identity", (("pvr", "0x004e1200"),), (("pvr", "0x004e1202"),))}),
     ("pseries-7.2-pinned-cpu-on-10.0", "ppc64",
      ["-M", "pseries-7.2", "-cpu", "power9_v2.0", "-smp", "2"], "10.0", None, set()),
-    # The alias power9 is power9_v2.0 in QEMU 7.2 and power9_v2.2 in 10.0 (notes §10).
+    # The same name, another PVR: power10_v2.0 is 0x00800200 on 7.2, 0x00801200 on 10.0.
+    ("pseries-7.2-power10-on-10.0", "ppc64",
+     ["-M", "pseries-7.2", "-cpu", "power10_v2.0", "-smp", "1"], "10.0", None,
+     {("cpu-identity", (("pvr", "0x00800200"),), (("pvr", "0x00801200"),))}),
+    # The alias power9 is power9_v2.0 in QEMU 7.2 and power9_v2.2 in 10.0 (notes §10),
+    # another model with another PVR (0x004e1200, 0x004e1202; captured).
     ("pseries-7.2-cpu-alias-on-10.0", "ppc64",
      ["-M", "pseries-7.2", "-cpu", "power9", "-smp", "2"], "10.0", None,
-     {("cpu-type", "power9_v2.0-spapr-cpu-core", "power9_v2.2-spapr-cpu-core")}),
+     {("cpu-model", "power9_v2.0", "power9_v2.2"),
+      ("cpu-type", "power9_v2.0-spapr-cpu-core", "power9_v2.2-spapr-cpu-core"),
+      ("cpu-identity", (("pvr", "0x004e1200"),), (("pvr", "0x004e1202"),))}),
     ("pseries-to-newest-type", "ppc64", ["-M", "pseries-7.2", "-smp", "2"], "10.0", "pseries-10.0",
      {("machine-type", "pseries-7.2", "pseries-10.0"),
       ("cpu-model", "power9_v2.0", "power10_v2.0"),
-      ("cpu-type", "power9_v2.0-spapr-cpu-core", "power10_v2.0-spapr-cpu-core")}),
+      ("cpu-type", "power9_v2.0-spapr-cpu-core", "power10_v2.0-spapr-cpu-core"),
+      ("cpu-identity", (("pvr", "0x004e1200"),), (("pvr", "0x00801200"),))}),
     ("s390x-7.2-on-10.0", "s390x", ["-M", "s390-ccw-virtio-7.2", "-smp", "2,maxcpus=4"], "10.0",
      None, set()),
 ]  # fmt: skip
+
+
+def _hashable(value: object) -> object:
+    """A change's value as a set member (identities are dicts: their items)."""
+    return tuple(value.items()) if isinstance(value, dict) else value
 
 
 @pytest.mark.parametrize(
@@ -278,7 +339,9 @@ def test_upgrade_table(
     expected: set[tuple[str, Any, Any]],
 ) -> None:
     changes = abi.upgrade(start_vm(arch, argv), qemu_version=version, machine_type=machine_type)
-    seen = {(c.what, c.old, c.new) for c in changes if c.severity is not HARMLESS}
+    seen = {
+        (c.what, _hashable(c.old), _hashable(c.new)) for c in changes if c.severity is not HARMLESS
+    }
     assert seen == expected
     assert [(c.old, c.new) for c in changes if c.what == "qemu-version"] == [("7.2", version)]
 

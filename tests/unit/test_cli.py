@@ -102,3 +102,20 @@ def test_a_reader_that_leaves_early_is_not_an_error() -> None:
     process.stdout.close()
     assert process.wait(timeout=60) == 0
     assert process.stderr.read() == b""
+
+
+@pytest.mark.parametrize(
+    ("words", "error"),
+    [
+        # QEMU 7.2.22, 10.0.13 and 11.1.3 print the same texts (after "qemu-system-<target>: ").
+        (["--cpu", "Nosuch"], "unable to find CPU model 'Nosuch'"),
+        (["--arch", "ppc64", "--cpu", "host"], "unable to find CPU model 'host'"),
+        (["--cpu", "host"], "CPU model 'host' requires KVM or HVF"),
+    ],
+)
+def test_a_cpu_model_qemu_refuses_is_refused(
+    words: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["resolve", *words, "4"]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"cputopo: {error}\n")

@@ -183,3 +183,50 @@ def test_only_qmp_on_stdio_is_served(monitor: list[str]) -> None:
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and out == b""
     assert err.decode().startswith("cputopo: the stand-in speaks QMP on stdin/stdout only")
+
+
+def test_a_command_the_stand_in_does_not_model_ends_it_with_status_2() -> None:
+    # Not QEMU's answer: the stand-in says why and stops, without a reply.
+    proc = spawn([*stand_in("x86_64", "--qemu-version", "7.2"), *BASE, *QMP, "-smp", "2"])
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "qom-get", "arguments": {"path": "/machine/acpi-device", "property": "type"}},
+        {
+            "execute": "qom-get",
+            "arguments": {"path": "/machine/unattached/device[0]", "property": "apic-id"},
+        },
+        {"execute": "quit"},
+    ]
+    text = "".join(json.dumps(command) + "\n" for command in commands).encode()
+    out, err = proc.communicate(text, timeout=30)
+    assert proc.returncode == 2
+    replies = [json.loads(line) for line in out.decode().splitlines()][1:]
+    assert replies == [{"return": {}}, {"return": "PIIX4_PM"}]
+    assert err.decode() == (
+        "cputopo: qom-get /machine/unattached/device[0] apic-id: "
+        "the stand-in models no such property\n"
+    )
+
+
+def test_tcg_running_out_of_vcpu_contexts_ends_as_qemu_ends() -> None:
+    # Observed on QEMU 10.0.13: the second device_add gets no reply; QEMU prints
+    # the failed assertion (GLib: on stderr and on stdout) and dies with SIGABRT.
+    argv = [*stand_in("ppc64", "--qemu-version", "10.0"), *BASE, *QMP]
+    proc = spawn([*argv, "-M", "pseries", "-smp", "1,maxcpus=2"])
+    core = {"driver": "power10_v2.0-spapr-cpu-core", "core-id": 1, "id": "hp0"}
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "device_add", "arguments": core},
+        {"execute": "device_del", "arguments": {"id": "hp0"}},
+        {"execute": "device_add", "arguments": core},
+        {"execute": "quit"},
+    ]
+    text = "".join(json.dumps(command) + "\n" for command in commands).encode()
+    out, err = proc.communicate(text, timeout=30)
+    assert proc.returncode == -signal.SIGABRT
+    *qmp, bail_out = out.decode().split("\r\n")
+    messages = [json.loads(line) for line in qmp]
+    assert [m for m in messages if "event" not in m][1:] == [{"return": {}}] * 3
+    failed = "ERROR:tcg/tcg.c:1006:tcg_register_thread: assertion failed: (n < tcg_max_ctxs)"
+    assert bail_out == f"Bail out! {failed}\n"  # GLib's, on stdout
+    assert err.decode().splitlines()[-2:] == ["**", failed]

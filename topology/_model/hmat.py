@@ -43,6 +43,16 @@ class HmatTables:
         self._provided: dict[int, int] = {}  # node -> latency/bandwidth bits given
         self._caches: dict[tuple[int, int], int] = {}  # (node, level) -> size
 
+    @property
+    def lb_kinds(self) -> tuple[tuple[str, str], ...]:
+        """The (hierarchy, data type) of each latency/bandwidth table given, in order."""
+        return tuple(self._lb)
+
+    @property
+    def cache_count(self) -> int:
+        """How many memory-side caches ``-numa hmat-cache`` described."""
+        return len(self._caches)
+
     def add_lb(
         self, option: NumaHmatLb, *, present: Collection[int], initiators: Collection[int]
     ) -> str | None:

@@ -162,6 +162,9 @@ class NumaConfig:
         distances: the full distance table (``distances[src][dst]``) when any
             ``-numa dist`` was given, else None (QEMU then builds no SLIT).
         auto: whether QEMU made the single node on its own (no ``-numa node``).
+        hmat_lb: the (hierarchy, data type) of each HMAT latency/bandwidth
+            table ``-numa hmat-lb`` gave (with ``hmat=on``), in order.
+        hmat_caches: how many memory-side caches ``-numa hmat-cache`` gave.
         default_mapping: whether every slot took the board's default node
             (no option mapped a CPU).
         warnings: what QEMU warned about from the ``-numa`` checks on, in order
@@ -193,6 +196,8 @@ class NumaConfig:
     distances: tuple[tuple[int, ...], ...] | None = None
     auto: bool = False
     default_mapping: bool = True
+    hmat_lb: tuple[tuple[str, str], ...] = ()
+    hmat_caches: int = 0
     warnings: tuple[QemuWarning, ...] = attrs.field(default=(), eq=False, repr=False)
     findings: tuple[NumaFinding, ...] = attrs.field(default=(), eq=False, repr=False)
 
@@ -596,6 +601,8 @@ class _Builder:
             distances=self.distance_table(),
             auto=self.auto,
             default_mapping=default_mapping,
+            hmat_lb=self.hmat_tables.lb_kinds,
+            hmat_caches=self.hmat_tables.cache_count,
             warnings=tuple(self.warnings),
             findings=_findings(self.topology, self.slots, slot_nodes),
         )

@@ -43,7 +43,7 @@ from topology._parse.memory_backend import check_created
 from topology._parse.qdict import qdict_order
 from topology._registry import hooks
 from topology._resolve import catalogue_checks as catalogue
-from topology._resolve.machine import Machine, machine
+from topology._resolve.machine import Machine, find_machine
 from topology._resolve.topology import CpuTopology
 from topology._versions import QemuVersion
 from topology._warnings import WarningCollector
@@ -107,7 +107,9 @@ def start_machine(
     ram = attrs.evolve(ram, node_memory=numa_config.node_memory)
     explicit = memory is not None or bool(options)
     with printed.guard():
-        checked = machine._check_board(topology, ram if explicit else None)
+        checked = machine._check_board(
+            topology, ram if explicit else None, numa_config if numa_config.nodes else None
+        )
     printed.extend(checked.warnings[len(topology.warnings) :])
     if numa_config.nodes:
         slots = [
@@ -196,7 +198,8 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
         # power9_v2.0 in 7.2, power9_v2.2 in 10.0), and topology.abi.upgrade
         # needs the alias to replay the command line under another release.
         options["cpu"] = plan.cpu
-    chosen = machine(target, type_name, qemu_version=version, **_as_kwargs(options))
+    # Its options are checked here, in QEMU's order among the other options.
+    chosen = find_machine(target, type_name, qemu_version=version, options=options)
     # Step 3: the machine's properties, in QDict order; smp is one of them.
     topology: CpuTopology | None = None
     for name in qdict_order([*board, "smp"]):
@@ -235,8 +238,3 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
         reset=True,
         topology=topology,
     )
-
-
-def _as_kwargs(options: dict[str, str]) -> dict[str, str]:
-    # machine() reads underscores as dashes; QEMU's own names have dashes only.
-    return {name.replace("-", "_"): value for name, value in options.items()}

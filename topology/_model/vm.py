@@ -18,8 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from topology._errors import DeviceTypeError, TopologyError
+from topology._errors import DeviceTypeError, TcgContextsExhaustedError, TopologyError
 from topology._model.numa import NumaConfig, NumaInput
+from topology._model.qom import CONTAINERS, device_del_path, no_hotplug_handler, not_a_device
 from topology._model.slots import CpuSlot, SlotProps
 from topology._model.stash import Stash
 from topology._parse.identifiers import is_identifier
@@ -27,6 +28,7 @@ from topology._parse.memory import MemoryConfig, RamLayout
 from topology._registry import hooks
 from topology._resolve.machine import Machine
 from topology._resolve.topology import CpuTopology
+from topology._versions import as_observed_in
 from topology._warnings import QemuWarning
 
 __all__ = [
@@ -43,6 +45,15 @@ __all__ = [
 #: 2^31 - 1 in its checks, far beyond what QEMU can start); the model refuses
 #: rather than build billions of slots.
 MAX_MODELLED_CPUS = 16384
+
+#: Where the TCG context assertion is in each release's build, as QEMU prints it:
+#: Debian's builds of 7.2.22, 10.0.13 and 11.1.3 (observed); a release not run
+#: here is taken to print its nearest older observed release's location.
+_TCG_REGISTER_THREAD_AT = {
+    "7.2": "../../tcg/tcg.c:482",
+    "10.0": "tcg/tcg.c:1006",
+    "11.1": "tcg/tcg.c:1278",
+}
 
 
 class DeviceNotFound(TopologyError, LookupError):
@@ -123,7 +134,7 @@ class VirtualMachine:
         self._anonymous = 0
         self._vcpus_created = 0
         #: The board as it was built, for the plugin's hooks.
-        self.board = machine.board(topology, memory)
+        self.board = machine.board(topology, memory, numa)
         #: Per-plugin state under typed keys (e.g. x86 ACPI hot-plug mode).
         self.stash = Stash()
         self._events: list[dict[str, object]] = []
@@ -311,13 +322,12 @@ class VirtualMachine:
         ):
             # TCG gives each vCPU ever created one of maxcpus contexts and never
             # frees them: QEMU aborts (tcg_register_thread assertion).
-            raise TopologyError(
-                f"cputopo: QEMU {self.machine.qemu_version} under TCG aborts here: "
-                f"{self._vcpus_created} vCPUs were created already and TCG never reuses "
-                f"the {self.topology.max_cpus} it can have",
-                what="driver",
+            raise TcgContextsExhaustedError(
+                location=as_observed_in(_TCG_REGISTER_THREAD_AT, self.machine.qemu_version),
+                vcpus_created=self._vcpus_created,
+                vcpus_requested=slot.vcpus_count,
+                max_cpus=self.topology.max_cpus,
                 value=driver,
-                crash_signal=6,
             )
         qom_path = self._hotplug_qom_path(id)
         self._fill(
@@ -344,8 +354,14 @@ class VirtualMachine:
         return self.plug(driver, props)
 
     def request_unplug(self, device: str) -> UnplugResult:
-        """``device_del id=DEVICE`` (an id or a QOM path)."""
-        index = self.find_device(device)
+        """``device_del id=DEVICE``: an id, or a QOM path (absolute, or relative to
+        ``/machine/peripheral``), found as QEMU finds it (through links).
+
+        A device inside a CPU device (a pseries thread) gets QEMU's answer for a
+        device no hotplug handler takes: refused from QEMU 10.0 on, an abort
+        (:class:`topology.QemuAbortError`) before.
+        """
+        index = self._device_del_target(device)
         state = self._states[index]
         # A repeated request is answered like the first (QEMU re-sends it).
         result = self.machine.arch.request_unplug(self, index)
@@ -406,6 +422,25 @@ class VirtualMachine:
         )
 
     # -- internals -----------------------------------------------------------------
+
+    def _device_del_target(self, device: str) -> int:
+        """The slot of the CPU ``device_del id=DEVICE`` unplugs; QEMU's error otherwise."""
+        if device in self._ids:
+            return self._ids[device]
+        plugin = hooks(self.machine.arch)
+        links = {} if plugin.qom_links is None else plugin.qom_links(self.board)
+        path = device_del_path(device, links)
+        for index, state in self._states.items():
+            if state.qom_path == path:
+                return index
+        if plugin.child_devices is not None:
+            for index in sorted(self._states):
+                qom_type = plugin.child_devices(self, index).get(path)
+                if qom_type is not None:
+                    raise no_hotplug_handler(qom_type, self.machine.qemu_version)
+        if path in CONTAINERS:
+            raise not_a_device(device, self.machine.qemu_version)
+        raise DeviceNotFound(f"Device '{device}' not found", what="id", value=device)
 
     def _hotplug_qom_path(self, device_id: str | None) -> str:
         if device_id is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
+    from topology._model.numa import NumaConfig
     from topology._parse.memory import RamLayout
     from topology._resolve.machine import MachineType
     from topology._resolve.topology import CpuTopology
@@ -34,6 +35,8 @@ class BoardContext:
             read (``check_machine_options``).
         memory: the guest's RAM with each NUMA node's share when ``-m`` or
             ``-numa`` was given; None stands for the machine's default RAM.
+        numa: the guest NUMA layout once ``-numa`` was read (for the board's
+            firmware tables), or None without NUMA nodes or before.
 
     >>> import topology
     >>> board = topology.machine("x86_64", "pc-q35-7.2", qemu_version="7.2").board()
@@ -46,6 +49,7 @@ class BoardContext:
     options: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_options)
     topology: CpuTopology | None = None
     memory: RamLayout | None = None
+    numa: NumaConfig | None = None
 
     @property
     def accelerator(self) -> str:

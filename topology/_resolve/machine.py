@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from topology._errors import UnknownMachineError
+from topology._errors import ParameterError, UnknownMachineError
 from topology._parse.keyval import parse_keyval
 from topology._parse.memory import RamLayout
 from topology._parse.smp import SmpConfig
@@ -20,9 +20,10 @@ from topology._versions import QemuVersion, qemu_version
 from topology._warnings import QemuWarning, WarningCollector
 
 if TYPE_CHECKING:
+    from topology._model.numa import NumaConfig
     from topology.plugin import ArchPlugin
 
-__all__ = ["Machine", "MachineType", "machine", "machine_types"]
+__all__ = ["Machine", "MachineType", "find_machine", "machine", "machine_types"]
 
 
 def _as_levels(levels: Iterable[str]) -> frozenset[str]:
@@ -145,7 +146,10 @@ class Machine:
         return self.type.smp_rules(self.qemu_version)
 
     def board(
-        self, topology: CpuTopology | None = None, memory: RamLayout | None = None
+        self,
+        topology: CpuTopology | None = None,
+        memory: RamLayout | None = None,
+        numa: NumaConfig | None = None,
     ) -> BoardContext:
         """What a plugin's board hooks see of this machine (a ``BoardContext``)."""
         return BoardContext(
@@ -154,6 +158,7 @@ class Machine:
             options=self.options,
             topology=topology,
             memory=memory,
+            numa=numa,
         )
 
     def resolve(self, smp: str | SmpConfig) -> CpuTopology:
@@ -191,12 +196,18 @@ class Machine:
         )
         return attrs.evolve(topology, warnings=(*topology.warnings, deprecated))
 
-    def _check_board(self, topology: CpuTopology, memory: RamLayout | None = None) -> CpuTopology:
+    def _check_board(
+        self,
+        topology: CpuTopology,
+        memory: RamLayout | None = None,
+        numa: NumaConfig | None = None,
+    ) -> CpuTopology:
         """``topology`` with the board's warnings after its own; the board's error if it refuses.
 
-        ``memory`` is None when the guest has the machine's default RAM.
+        ``memory`` is None when the guest has the machine's default RAM, ``numa``
+        without NUMA nodes.
         """
-        extra = self.arch.check_board(self.board(topology, memory))
+        extra = self.arch.check_board(self.board(topology, memory, numa))
         if not extra:
             return topology
         return attrs.evolve(topology, warnings=(*topology.warnings, *extra))
@@ -214,7 +225,21 @@ def machine(
     ``arch`` is a QEMU target (``x86_64``, ``ppc64``, ``s390x``, ``aarch64``) or a
     plugin name; ``name`` defaults to the machine QEMU picks without ``-machine``.
     Keyword options are board settings: ``cpu="Skylake-Client"``, ``accel="kvm"``,
-    ``gic_version="3"`` (underscores stand for dashes).
+    ``gic_version="3"`` (underscores stand for dashes). Each is checked as QEMU
+    checks it (a property the machine type does not have, a CPU model or an
+    accelerator that release does not know: :class:`topology.ParameterError`
+    with QEMU's text).
+    Options named ``host_*`` describe the KVM host instead (pseries
+    ``host_smt``); the plugin that reads them checks them.
+
+    >>> machine("x86_64", "q35", qemu_version="7.2", cpu="Nosuch")
+    Traceback (most recent call last):
+    ...
+    topology.ParameterError: unable to find CPU model 'Nosuch'
+    >>> machine("ppc64", qemu_version="10.0", ic_mode="xics", nosuch="1")
+    Traceback (most recent call last):
+    ...
+    topology.ParameterError: Property 'pseries-10.0-machine.nosuch' not found
 
     >>> machine("x86_64", "q35", qemu_version="9.2").name
     'pc-q35-9.2'
@@ -227,6 +252,22 @@ def machine(
     ...
     topology.UnknownMachineError: unsupported machine type
     """
+    settings = {key.replace("_", "-"): str(value) for key, value in options.items()}
+    chosen = find_machine(arch, name, qemu_version=qemu_version, options=settings)
+    _check_options(chosen, arch)
+    return chosen
+
+
+def find_machine(
+    arch: str,
+    name: str | None,
+    *,
+    qemu_version: str | QemuVersion | None,
+    options: Mapping[str, str],
+) -> Machine:
+    """:func:`machine` without the checks of its options (QEMU's property names in
+    ``options``), for the stand-in, which checks them in QEMU's order among the
+    other options of a command line."""
     plugin = get_arch(arch)
     version = _version(qemu_version)
     types = plugin.machine_types(version)
@@ -241,8 +282,7 @@ def machine(
             )
     for candidate in types:
         if name == candidate.name or name in candidate.aliases:
-            settings = {key.replace("_", "-"): str(value) for key, value in options.items()}
-            return Machine(arch=plugin, type=candidate, qemu_version=version, options=settings)
+            return Machine(arch=plugin, type=candidate, qemu_version=version, options=options)
     # QEMU names the type in the message from 9.1 on.
     message = (
         f'unsupported machine type: "{name}"'
@@ -255,3 +295,40 @@ def machine(
         where=f"{arch} QEMU {version}",
         hint="Use -machine help to list supported machines",
     )
+
+
+#: Options that describe the KVM host the model answers for, not QEMU properties
+#: (pseries ``host_smt``, ``host_vsmt_modes``); plugins check them.
+_HOST_PREFIX = "host-"
+
+
+def _check_options(chosen: Machine, arch: str) -> None:
+    """QEMU's refusals of the options ``machine()`` was given: each ``-machine``
+    property by name (not found, or not writable), the accelerator, then the
+    ``-cpu`` model, as QEMU meets them (observed on QEMU 7.2, 10.0 and 11.1)."""
+    from topology._resolve import catalogue_checks as checks  # the catalogue loads lazily
+
+    plugin = chosen.arch
+    target = arch if arch in plugin.targets else plugin.targets[0]
+    version = chosen.qemu_version
+    for name in chosen.options:
+        if name in ("cpu", "accel") or name.startswith(_HOST_PREFIX):
+            continue
+        if checks.is_read_only_machine_property(target, chosen.name, name, version):
+            raise ParameterError(
+                f"Property '{chosen.name}-machine.{name}' is not writable",
+                what=name,
+                where=chosen.name,
+            )
+        if not checks.has_machine_property(target, chosen.name, name, version):
+            raise ParameterError(
+                f"Property '{chosen.name}-machine.{name}' not found", what=name, where=chosen.name
+            )
+    accel = chosen.options.get("accel", "tcg")
+    if not checks.is_accelerator(target, accel, version):
+        raise ParameterError(f"invalid accelerator {accel}", what="accel", value=accel)
+    cpu = chosen.options.get("cpu")
+    if cpu is not None:
+        model = cpu.split(",", 1)[0]
+        if not checks.is_cpu_model(target, model, version, accel):
+            raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)

@@ -236,5 +236,8 @@ def _resolve(smp: str | SmpConfig, rules: SmpRules, warnings: list[QemuWarning])
         cpus=cpus,
         max_cpus=maxcpus,
         warnings=tuple(warnings),
+        # QEMU keeps whether -smp named clusters (has_clusters): ARM's ACPI
+        # describes a cluster level only then, from 8.0 on.
+        explicit_clusters="clusters" in given,
         **{level: counts[level] for level in LEVELS},
     )

@@ -38,8 +38,10 @@ class CpuTopology:
     threads per core, ...); ``max_cpus`` is the product of all levels and
     ``cpus`` the CPUs present at start. Levels a machine lacks are 1.
     As in QEMU, the product is taken modulo 2^32.
-    ``warnings`` holds what QEMU warned about while resolving; it takes no
-    part in equality.
+    ``warnings`` holds what QEMU warned about while resolving, and
+    ``explicit_clusters`` whether ``-smp`` named ``clusters`` (QEMU's
+    ``has_clusters``: ARM virt's ACPI PPTT describes clusters only then, from
+    QEMU 8.0 on); neither takes part in equality.
 
     >>> topo = CpuTopology(cpus=4, sockets=2, cores=2, threads=2, max_cpus=8)
     >>> topo.threads_per_socket, topo.hotpluggable_cpus
@@ -57,6 +59,7 @@ class CpuTopology:
     threads: int = attrs.field(default=1, validator=_positive)
     max_cpus: int = attrs.field(validator=_positive)
     warnings: tuple[QemuWarning, ...] = attrs.field(default=(), eq=False, repr=False)
+    explicit_clusters: bool = attrs.field(default=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # QEMU multiplies in 32 bits, so it accepts counts whose product only

@@ -14,6 +14,11 @@ instance id. Each difference is an :class:`AbiChange` with a severity:
 Slots are matched by index: the index is the CPU's ``cpu_index``, which is
 also the instance id of its migrated state (``cpu_exec_realizefn`` registers
 the CPU's vmstate, common and per target, under it) and the x86 ACPI processor UID.
+Where the two sides' slots hold other numbers of vCPUs (pseries threads 1 on
+one side, 2 on the other), the vCPUs themselves are paired by ``cpu_index``.
+CPU models are compared as each release resolves their aliases; a CPU whose
+guest-visible identity changes with the release (a pseries model name that
+means another PVR) shows as a ``cpu-identity`` change.
 What the guest knows a CPU by comes from the architecture plugin
 (``cpu_identity``, see :class:`topology.plugin.OptionalHooks`).
 """
@@ -28,6 +33,7 @@ import attrs
 
 from topology._model.vm import VirtualMachine
 from topology._registry import hooks
+from topology._resolve.catalogue import resolve_cpu_model
 from topology._resolve.topology import LEVELS
 
 __all__ = ["AbiChange", "Severity", "compare", "compatible"]
@@ -140,6 +146,10 @@ _WHY_MAXCPUS: Final = (
 )
 _WHY_TYPE: Final = "device_add needs this type, and the type is the CPU model"
 _WHY_VCPUS: Final = "the hot-plug granularity: how many vCPUs one device adds or removes"
+_WHY_CPU_TYPE: Final = (
+    "this CPU was plugged as another model than on the other side: the guest sees "
+    "another CPU (its features, PVR or facilities)"
+)
 _WHY_MISSING: Final = "the destination lacks a CPU the guest runs on: migration fails"
 _WHY_EXTRA: Final = "the destination has a CPU the source lacks: migration fails"
 _WHY_IDENTITY: Final = "the guest knows this CPU by these ids; on the destination they differ"
@@ -241,8 +251,12 @@ def _machine_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[Abi
 
 
 def _cpu(vm: VirtualMachine) -> str:
+    """The CPU model the VM runs, its alias resolved as that release resolves it
+    (``-cpu power9`` is ``power9_v2.0`` on QEMU 7.2 and ``power9_v2.2`` on 10.0)."""
     model, features = vm.machine.type.cpu_model(vm.machine.options)
-    return ",".join([model, *features])
+    target = vm.machine.arch.targets[0]
+    resolved = resolve_cpu_model(target, str(vm.machine.qemu_version), model)
+    return ",".join([resolved or model, *features])
 
 
 def _topology_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiChange]) -> None:
@@ -272,7 +286,16 @@ def identity(vm: VirtualMachine, slot_index: int) -> dict[str, object]:
     return found
 
 
+def _granularity(vm: VirtualMachine) -> set[int]:
+    return {slot.vcpus_count for slot in vm.slots}
+
+
 def _slot_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiChange]) -> None:
+    if _granularity(src) != _granularity(dst):
+        # Slots hold other numbers of vCPUs (pseries threads 1 -> 2): slot N is
+        # not the same CPUs on both sides, so the vCPUs are paired instead.
+        _vcpu_changes(src, dst, changes)
+        return
     for index in range(max(len(src.slots), len(dst.slots))):
         where = f"slot {index}"
         src_state = src.state(index) if index < len(src.slots) else None
@@ -311,6 +334,13 @@ def _slot_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiCha
         new_props = _props(dst, index)
         _add(changes, "slot-props", old_props, new_props, _HARMLESS, _WHY_PROPS, where)
         if src_state is not None and dst_state is not None:
+            # A CPU hot-plugged as another model than the boot CPUs (s390x max
+            # next to qemu) is another CPU to the guest; a change of every
+            # slot's type is the VM's cpu-type change, reported once.
+            old_type = src_state.driver or src.slots[index].type
+            new_type = dst_state.driver or dst.slots[index].type
+            if old_type != src.slots[index].type or new_type != dst.slots[index].type:
+                _add(changes, "cpu-type", old_type, new_type, _BREAKS, _WHY_CPU_TYPE, where)
             _add(
                 changes,
                 "qom-path",
@@ -318,6 +348,65 @@ def _slot_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiCha
                 dst_state.qom_path,
                 _HARMLESS,
                 _WHY_QOM,
+                where,
+            )
+
+
+def _vcpu_slot(vm: VirtualMachine, cpu: int) -> int | None:
+    """The slot that holds (or would hold) vCPU ``cpu``, or None past maxcpus."""
+    for slot in vm.slots:
+        if cpu in slot.cpu_indexes:
+            return slot.index
+    return None
+
+
+def vcpu_identity(vm: VirtualMachine, cpu: int) -> dict[str, object]:
+    """What the guest knows vCPU ``cpu`` by: its slot's :func:`identity`, with each
+    per-vCPU tuple (pseries ``vcpu-ids``) narrowed to this vCPU's entry."""
+    index = _vcpu_slot(vm, cpu)
+    assert index is not None
+    slot = vm.slots[index]
+    position = cpu - slot.first_cpu_index
+    found: dict[str, object] = {}
+    for key, value in identity(vm, index).items():
+        if key == "cpu-index":
+            found[key] = cpu
+        elif isinstance(value, tuple) and len(value) == slot.vcpus_count:
+            found[key.removesuffix("s")] = value[position]
+        else:
+            found[key] = value
+    return found
+
+
+def _vcpu_changes(src: VirtualMachine, dst: VirtualMachine, changes: list[AbiChange]) -> None:
+    """Presence and identity of each vCPU, paired by cpu_index (what migration pairs)."""
+    for cpu in range(max(src.topology.max_cpus, dst.topology.max_cpus)):
+        where = f"cpu {cpu}"
+        src_index, dst_index = _vcpu_slot(src, cpu), _vcpu_slot(dst, cpu)
+        present = src_index is not None and src.state(src_index) is not None
+        there = dst_index is not None and dst.state(dst_index) is not None
+        if present != there:
+            old: bool | None = present if src_index is not None else None
+            new: bool | None = there if dst_index is not None else None
+            why = _WHY_MISSING if present else _WHY_EXTRA
+            _add(changes, "cpu-present", old, new, _BREAKS, why, where)
+        if src_index is None or dst_index is None:
+            continue
+        old_id, new_id = vcpu_identity(src, cpu), vcpu_identity(dst, cpu)
+        keys = [k for k in {**old_id, **new_id} if old_id.get(k) != new_id.get(k)]
+        if keys:
+            what, why = (
+                ("cpu-identity", _WHY_IDENTITY)
+                if present
+                else ("slot-identity", _WHY_SLOT_IDENTITY)
+            )
+            _add(
+                changes,
+                what,
+                {k: old_id.get(k) for k in keys},
+                {k: new_id.get(k) for k in keys},
+                _BREAKS,
+                why,
                 where,
             )
 

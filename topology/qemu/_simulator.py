@@ -6,7 +6,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from topology._errors import HelpRequested, ParameterError, TopologyError
+from topology._errors import HelpRequested, ParameterError, QemuAbortError, TopologyError
+from topology._model.qom import CONTAINERS, resolve_qom_path
 from topology._model.start import start_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
 from topology._parse.command_line import UnsupportedOptionError, program_name, read_command_line
@@ -45,7 +46,26 @@ class QemuStartError(TopologyError):
 
 
 class QemuCrashError(TopologyError):
-    """QEMU would die on this command instead of answering it (``crash_signal`` says how)."""
+    """QEMU would die on this command instead of answering it (``crash_signal`` says how).
+
+    Attributes:
+        stderr_lines: what QEMU prints on stderr as it dies (a failed
+            assertion's two lines), also at the end of the simulator's
+            ``stderr_lines``; empty where the stand-in does not know it, and
+            ``message`` then says, in cputopo's words, what QEMU does.
+        stdout_lines: what QEMU prints on stdout as it dies (GLib's ``Bail
+            out!`` line, in the middle of the QMP stream of ``-qmp stdio``).
+        cause: the :class:`topology.TopologyError` behind it
+            (:class:`topology.QemuAbortError` for a failed assertion).
+    """
+
+    def __init__(self, cause: TopologyError, *, what: str | None) -> None:
+        super().__init__(cause.message, what=what, crash_signal=cause.crash_signal)
+        self.stderr_lines: tuple[str, ...] = ()
+        self.stdout_lines: tuple[str, ...] = ()
+        if isinstance(cause, QemuAbortError):
+            self.stderr_lines, self.stdout_lines = cause.stderr_lines, cause.stdout_lines
+        self.cause = cause
 
 
 class QemuNotRunningError(TopologyError):
@@ -121,13 +141,21 @@ class QemuSimulator:
                 help_text, stderr="", stdout=help_text.message, exit_code=0
             ) from None
         except TopologyError as error:
-            if error.crash_signal is not None and "cputopo:" in error.message:
+            stdout = ""
+            if isinstance(error, QemuAbortError):
+                stderr_lines = [*_render_warnings(self.program, error.warnings)]
+                stderr_lines += error.stderr_lines
+                stdout = "".join(f"{line}\n" for line in error.stdout_lines)
+            elif error.crash_signal is not None and "cputopo:" in error.message:
                 stderr_lines = _render_warnings(self.program, error.warnings)
             else:
                 stderr_lines = _render(self.program, error)
             exit_code = -error.crash_signal if error.crash_signal is not None else 1
             raise QemuStartError(
-                error, stderr="".join(f"{line}\n" for line in stderr_lines), exit_code=exit_code
+                error,
+                stderr="".join(f"{line}\n" for line in stderr_lines),
+                stdout=stdout,
+                exit_code=exit_code,
             ) from None
         self.stderr_lines: tuple[str, ...] = tuple(_render_warnings(self.program, self.vm.warnings))
         self.exit_code: int | None = None
@@ -185,9 +213,9 @@ class QemuSimulator:
             if error.crash_signal is not None:
                 self._running = False
                 self.exit_code = -error.crash_signal
-                raise QemuCrashError(
-                    error.message, what=command, crash_signal=error.crash_signal
-                ) from None
+                crash = QemuCrashError(error, what=command)
+                self.stderr_lines += crash.stderr_lines
+                raise crash from None
             return _error(error.qmp_class, error.message)
         finally:
             # What QEMU printed while running it (a plugged CPU's warnings): in a
@@ -217,6 +245,7 @@ class QemuSimulator:
             handlers[name] = self._plugin_command(command)
         # Generic parts first; they ask the plugin for the objects it owns.
         handlers["qom-set"] = self._qom_set
+        handlers["qom-get"] = self._qom_get
         handlers["query-acpi-ospm-status"] = self._query_acpi_ospm_status
         return handlers
 
@@ -224,33 +253,99 @@ class QemuSimulator:
         extra = hooks(self.vm.machine.arch).qmp_commands
         return {} if extra is None else extra(self.vm.board)
 
+    def _qom_links(self) -> Mapping[str, str]:
+        links = hooks(self.vm.machine.arch).qom_links
+        return {} if links is None else links(self.vm.board)
+
+    def _qom_target(self, command: str, arguments: dict[str, object]) -> tuple[str, int | None]:
+        """The canonical path of the object ``arguments["path"]`` names, and the slot
+        of the CPU it is (None: no CPU).
+
+        The path is resolved as QEMU resolves it, through links. CPUs are found
+        by their id too (QEMU's partial path of ``/machine/peripheral/ID``).
+        Paths the stand-in cannot answer for are refused as not modelled: other
+        partial paths, paths under ``/machine/unattached/`` that are no CPU
+        (QEMU's other devices) and paths under a CPU (its threads and children).
+        """
+        path = arguments["path"]
+        assert isinstance(path, str)
+        canonical = resolve_qom_path(path, self._qom_links())
+        for index, state in self.vm.snapshot().items():
+            if path == state.device_id or canonical == state.qom_path:
+                return state.qom_path, index
+        if (
+            canonical is None
+            or canonical.startswith("/machine/unattached/")
+            or any(
+                canonical.startswith(f"{state.qom_path}/") for state in self.vm.snapshot().values()
+            )
+        ):
+            raise UnsupportedOptionError(
+                f"cputopo: {command} {path}: the stand-in models no such object", what=path
+            )
+        return canonical, None
+
     def _qom_set(self, arguments: dict[str, object]) -> object:
         """``qom-set``: the plugin answers for its own objects (the x86 ACPI switch).
 
-        Generic part: the arguments (``path``, ``property``, ``value``), a CPU's
-        path (its type has no such property the stand-in models), a path that
-        names nothing (``DeviceNotFound``). Paths of other QEMU objects
-        (``/machine/unattached/device[N]`` that is no CPU) are not modelled.
+        The path is resolved as QEMU resolves it, through links
+        (``/machine/acpi-device``). Generic part: the arguments (``path``,
+        ``property``, ``value``), a CPU's path (its type has no such property
+        the stand-in models), a path that names nothing (``DeviceNotFound``).
+        Paths of other QEMU objects (``/machine/unattached/device[N]`` that is
+        no CPU) are not modelled.
         """
         check_arguments(
             arguments, {"path": (str, True), "property": (str, True), "value": (None, True)}
         )
-        plugin = self._plugin_commands().get("qom-set")
-        if plugin is not None:
-            answer = plugin(self.vm, arguments)
-            if answer is not NotImplemented:
-                return answer
-        path, prop = arguments["path"], arguments["property"]
-        for index, state in self.vm.snapshot().items():
-            if path in (state.qom_path, state.device_id):
-                driver = self.vm.slots[index].type
-                raise ParameterError(f"Property '{driver}.{prop}' not found", what="property")
-        assert isinstance(path, str)
-        if path.startswith("/machine/unattached/") or not path.startswith("/"):
+        owned = self._plugin_qom("qom-set", arguments)
+        if owned is not NotImplemented:
+            return owned
+        _, cpu = self._qom_target("qom-set", arguments)
+        if cpu is not None:
+            driver = self.vm.slots[cpu].type
+            prop = arguments["property"]
+            raise ParameterError(f"Property '{driver}.{prop}' not found", what="property")
+        raise DeviceNotFound(f"Device '{arguments['path']}' not found", what="path")
+
+    def _qom_get(self, arguments: dict[str, object]) -> object:
+        """``qom-get``: a link property (the path it points to), ``/machine``'s ``type``,
+        and what the plugin answers for its own objects (the x86 ACPI switch).
+
+        The path is resolved through links as QEMU does. Other properties of
+        the objects the stand-in knows are not modelled
+        (:class:`UnsupportedOptionError`); a path that names nothing is QEMU's
+        ``DeviceNotFound``.
+        """
+        check_arguments(arguments, {"path": (str, True), "property": (str, True)})
+        owned = self._plugin_qom("qom-get", arguments)
+        if owned is not NotImplemented:
+            return owned
+        path, cpu = self._qom_target("qom-get", arguments)
+        prop = arguments["property"]
+        link = self._qom_links().get(f"{path.rstrip('/')}/{prop}")
+        if link is not None:
+            return link
+        if path == "/machine" and prop == "type":
+            # TYPE_MACHINE_SUFFIX: every machine type's QOM name ends in -machine.
+            return f"{self.vm.machine.name}-machine"
+        if cpu is not None or path in CONTAINERS:
             raise UnsupportedOptionError(
-                f"cputopo: qom-set {path}: the stand-in models no such object", what=path
+                f"cputopo: qom-get {path} {prop}: the stand-in models no such property",
+                what=str(prop),
             )
-        raise DeviceNotFound(f"Device '{path}' not found", what="path")
+        raise DeviceNotFound(f"Device '{arguments['path']}' not found", what="path")
+
+    def _plugin_qom(self, command: str, arguments: dict[str, object]) -> object:
+        """The plugin's answer for an object it owns, given its canonical path; else
+        NotImplemented."""
+        plugin = self._plugin_commands().get(command)
+        path = arguments["path"]
+        assert isinstance(path, str)
+        canonical = resolve_qom_path(path, self._qom_links())
+        if plugin is None or canonical is None:
+            return NotImplemented
+        return plugin(self.vm, {**arguments, "path": canonical})
 
     def _query_acpi_ospm_status(self, arguments: dict[str, object]) -> object:
         """``query-acpi-ospm-status``: the plugin's ACPI device, or none (QEMU's error)."""

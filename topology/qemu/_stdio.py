@@ -5,8 +5,11 @@ its stdin and stdout. What it does, as QEMU 7.2 and 10.0 were seen doing
 (``-qmp stdio``, paused with ``-S``):
 
 * a refused start prints QEMU's stderr and exits 1 (0 after ``-smp help``,
-  which goes to stdout); where QEMU would crash the process kills itself with
-  that signal, so the parent sees the same status (-6 in ``subprocess``);
+  which goes to stdout); where QEMU would crash, at start or on a command, the
+  process prints what QEMU prints as it dies (a failed assertion: GLib's lines
+  on stderr and its ``Bail out!`` line on stdout, after the QMP messages sent
+  so far) and kills itself with that signal, so the parent sees the same
+  status (-6 in ``subprocess``);
 * a good start prints QEMU's warnings on stderr, then the greeting;
 * input is read as a stream: a command may span lines, several may share one
   (see :mod:`topology.qemu._qmp_json`); each answer is one line ending in
@@ -29,7 +32,9 @@ version the greeting reports; default ``$CPUTOPO_QEMU_VERSION``, else the
 newest release modelled) and ``--qemu-package TEXT`` (the greeting's
 ``package``, empty by default). The only monitor it offers is ``-qmp stdio``;
 any other ``-qmp``, ``-monitor``, ``-mon`` or ``-chardev`` is refused with
-exit status 2, as is an option the stand-in does not model.
+exit status 2, as is an option the stand-in does not model. A QMP command on
+an object or property it does not model (``qom-get`` of a CPU's ``apic-id``)
+ends it with status 2 too, with its reason on stderr and no reply.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 from topology._errors import OptionSyntaxError, TopologyError
-from topology._parse.command_line import _TAKES_ARGUMENT
+from topology._parse.command_line import _TAKES_ARGUMENT, UnsupportedOptionError
 from topology._parse.qdict import qdict_order
 from topology._versions import SUPPORTED_QEMU_VERSIONS
 from topology.qemu._qmp_json import JsonError, JsonValue, QmpJsonStream, qmp_json
@@ -287,8 +292,17 @@ class _Monitor:
             reply = self._simulator.qmp(command, arguments)
         except QemuCrashError as crash:
             self._flush_events()
-            _write(2, f"{crash.message}\n")
+            # QEMU's last words (GLib's on both streams), or the stand-in's
+            # account of what QEMU does.
+            _write(1, "".join(f"{line}\n" for line in crash.stdout_lines))
+            last = crash.stderr_lines or (crash.message,)
+            _write(2, "".join(f"{line}\n" for line in last))
             _die(crash.crash_signal or signal.SIGABRT)
+        except UnsupportedOptionError as unmodelled:
+            # Not QEMU's answer: the stand-in cannot go on as QEMU would.
+            self._flush_events()
+            _write(2, f"{unmodelled.message}\n")
+            os._exit(2)
         # What QEMU prints while it runs the command (the warnings of a vCPU it
         # realizes for device_add) goes to stderr as it happens.
         _write(2, "".join(f"{line}\n" for line in self._simulator.stderr_lines[printed:]))

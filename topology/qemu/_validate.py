@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from topology._errors import ParameterError
+from topology._errors import ParameterError, QemuAbortError
 from topology.qemu._simulator import QemuCrashError, QemuSimulator, QemuStartError
 
 __all__ = ["Finding", "PlanStep", "ValidationReport", "read_plan", "validate"]
@@ -161,7 +161,11 @@ def validate(
         try:
             reply = sim.qmp(command, arguments)
         except QemuCrashError as crash:
-            reply = {"error": {"class": "cputopo", "desc": crash.message}}
+            # QEMU answers nothing here: the report says why it would die.
+            desc = crash.message
+            if isinstance(crash.cause, QemuAbortError):
+                desc = f"cputopo: {crash.cause.reason}"
+            reply = {"error": {"class": "cputopo", "desc": desc}}
         steps.append(
             PlanStep(
                 execute=command,
