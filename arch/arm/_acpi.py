@@ -21,7 +21,8 @@ The size is counted the way QEMU lays the tables out, per part that varies:
   region: 123 with GICv3, 61 with GICv4).
 * PPTT (virt 6.2 and newer): a 20-byte processor node per socket, per cluster
   (QEMU 7.2: always; 8.0 and later: only when ``-smp`` names clusters), per
-  core when cores have threads, and per possible CPU.
+  core when cores have threads, and per possible CPU (counted over the
+  possible CPUs' ids, as QEMU walks them).
 * SRAT (with NUMA, QEMU's automatic node included): 48 bytes, 40 per node
   with memory and 40 for the hot-plug region (``maxmem`` above the RAM), and
   18 per possible CPU. SLIT (``-numa dist``): 44 bytes and one per node pair.
@@ -42,6 +43,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from arch.arm._gic import gic_version, redist_capacity
+from arch.arm._hotplug import possible_slots
 from topology import QemuWarning
 from topology.plugin import BoardContext, as_observed_in, release_key
 
@@ -84,15 +86,20 @@ def _dsdt_cpus(cpus: int) -> int:
 
 
 def _pptt_nodes(board: BoardContext) -> int:
+    """PPTT processor nodes: QEMU walks the possible CPUs and opens a node for each
+    new socket, cluster and (with threads) core it meets, then one per CPU; so
+    with counts that wrap modulo 2^32 only the ids that occur count."""
     topology = board.cpu_topology
-    sockets = topology.sockets
-    clusters = sockets * topology.clusters
-    nodes = sockets
-    if not board.version.at_least("8.0") or topology.explicit_clusters:
-        nodes += clusters
+    slots = possible_slots(board.machine_type, topology, board.options, board.version)
+    clusters = not board.version.at_least("8.0") or topology.explicit_clusters
+    sockets = {slot.props.socket_id for slot in slots}
+    nodes = len(sockets) + len(slots)
+    if clusters:
+        nodes += len({(slot.props.socket_id, slot.props.cluster_id) for slot in slots})
     if topology.threads > 1:
-        nodes += clusters * topology.cores
-    return nodes + topology.max_cpus
+        cores = {(s.props.socket_id, s.props.cluster_id, s.props.core_id) for s in slots}
+        nodes += len(cores)
+    return nodes
 
 
 def _numa_tables(board: BoardContext, numa: NumaConfig | None) -> tuple[int, int]:
