@@ -13,7 +13,7 @@ from typing import Final
 from arch.arm import _hotplug, _identity
 from arch.arm._acpi import acpi_size_warning
 from arch.arm._cpus import DEFAULT_CPU, check_cpu_model
-from arch.arm._gic import check_gic_limits, gic_version
+from arch.arm._gic import check_gic_limits, check_gic_properties, gic_version
 from arch.arm._options import check_properties
 from topology import BoardError, MachineType, QemuVersion, QemuWarning
 from topology.plugin import (
@@ -34,7 +34,7 @@ class ArmPlugin:
 
     name = "arm"
     targets = ("aarch64",)
-    capabilities = frozenset({"cpu_identity"})
+    capabilities = frozenset({"check_machine_options", "cpu_identity"})
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
@@ -65,6 +65,11 @@ class ArmPlugin:
 
     def default_machine(self, version: QemuVersion) -> str | None:
         return None
+
+    def check_machine_options(self, board: BoardContext) -> None:
+        # gic-version and highmem-redists, when QEMU sets them (after smp: the
+        # core reports smp's errors first, then these, then the -cpu model).
+        check_gic_properties(board.options, board.machine_type.name, board.version)
 
     def check_board(self, board: BoardContext) -> list[QemuWarning]:
         machine_type, options, version = board.machine_type, board.options, board.version

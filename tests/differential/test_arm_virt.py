@@ -31,6 +31,7 @@ import topology
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import QEMU_VERSIONS, QemuRun, run_qemu
 from topology import TopologyError, VirtualMachine, query_cpus_fast, query_hotpluggable_cpus
+from topology.qemu import QemuSimulator, QemuStartError
 
 pytestmark = pytest.mark.qemu
 
@@ -173,8 +174,24 @@ def compare(case: ArmCase, version: str) -> None:
     require_qemu("aarch64", version)
     context = f"QEMU {version}: qemu-system-aarch64 {' '.join(case.qemu_args())}"
     try:
+        machine = case.machine_model(version)
+    except TopologyError:
+        # topology.machine refuses a property the type does not have at once;
+        # QEMU meets it among the -machine properties (smp one of them) in QDict
+        # order, which the stand-in follows for a whole command line (so for a
+        # machine type the release no longer has).
+        run = run_qemu("aarch64", case.qemu_args(), [], version=version)
+        argv = ["qemu-system-aarch64", *case.qemu_args()]
+        with pytest.raises(QemuStartError) as refused:
+            QemuSimulator(argv, version=version)
+        assert (run.exit_code, list(run.stderr_lines)) == (
+            refused.value.exit_code,
+            refused.value.stderr.splitlines(),
+        ), context
+        return
+    try:
         vm = VirtualMachine.start(
-            case.machine_model(version),
+            machine,
             case.smp,
             numa=["node,memdev=m0", "node,memdev=m1"] if case.numa else (),
             memory="256M" if case.numa else None,

@@ -8,6 +8,8 @@ writable``), an unknown accelerator (``-machine accel=``: ``invalid
 accelerator <name>``), an unknown ``-cpu`` model (``unable to find CPU model
 '<name>'``, on every target), and ``-cpu host`` without KVM on x86 (``CPU
 model 'host' requires KVM or HVF``, when the first boot CPU is realized).
+QEMU refuses properties and accelerators before it prints anything, a CPU
+model after the machine type's deprecation warning and ``-smp``'s.
 """
 
 from __future__ import annotations
@@ -42,8 +44,28 @@ def test_machine_refuses_what_qemu_refuses(
     arch: str, name: str | None, version: str, options: dict[str, str], error: str
 ) -> None:
     with pytest.raises(topology.ParameterError) as refused:
-        topology.machine(arch, name, qemu_version=version, **options)
+        # Properties and accelerators are refused by machine() itself (QEMU
+        # prints nothing before them), a CPU model when -smp is resolved.
+        topology.machine(arch, name, qemu_version=version, **options).resolve("2")
     assert refused.value.message == error
+    if "cpu" not in options:
+        with pytest.raises(topology.ParameterError):
+            topology.machine(arch, name, qemu_version=version, **options)
+
+
+def test_an_unknown_cpu_model_comes_after_the_machine_types_warning() -> None:
+    # Observed on QEMU 10.0.13: qemu-system-x86_64 -M pc-q35-2.4 -cpu nosuch -smp 2
+    # prints the deprecation warning, then "unable to find CPU model 'nosuch'".
+    old = topology.machine("x86_64", "pc-q35-2.4", qemu_version="10.0", cpu="nosuch")
+    with pytest.raises(topology.ParameterError) as refused:
+        old.resolve("2")
+    assert [str(warning) for warning in refused.value.warnings] == [
+        "warning: Machine type 'pc-q35-2.4' is deprecated: machines more than 3 years old "
+        "are subject to deletion after 6 years"
+    ]
+    with pytest.raises(topology.ParameterError) as at_start:
+        topology.VirtualMachine.start(old, "2")
+    assert at_start.value.warnings == refused.value.warnings
 
 
 @pytest.mark.parametrize(

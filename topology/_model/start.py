@@ -43,7 +43,7 @@ from topology._parse.memory_backend import check_created
 from topology._parse.qdict import qdict_order
 from topology._registry import hooks
 from topology._resolve import catalogue_checks as catalogue
-from topology._resolve.machine import Machine, find_machine
+from topology._resolve.machine import Machine, check_cpu_model, find_machine
 from topology._resolve.topology import CpuTopology
 from topology._versions import QemuVersion
 from topology._warnings import WarningCollector
@@ -88,7 +88,10 @@ def start_machine(
     with printed.guard():
         if topology is None:
             topology = machine._resolve_generic(smp)
-        printed.extend(topology.warnings)
+            printed.extend(topology.warnings)
+            check_cpu_model(machine)  # the stand-in looked it up already, in its order
+        else:
+            printed.extend(topology.warnings)
         if topology.max_cpus > MAX_MODELLED_CPUS:
             raise TopologyError(
                 f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
@@ -202,22 +205,28 @@ def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Virtua
     chosen = find_machine(target, type_name, qemu_version=version, options=options)
     # Step 3: the machine's properties, in QDict order; smp is one of them.
     topology: CpuTopology | None = None
+    earlier: dict[str, str] = {key: options[key] for key in ("accel", "cpu") if key in options}
     for name in qdict_order([*board, "smp"]):
         if name == "smp":
             topology = chosen._resolve_generic(plan.smp)
-        elif catalogue.is_read_only_machine_property(target, chosen.name, name, version):
+            continue
+        read_only = catalogue.is_read_only_machine_property(target, chosen.name, name, version)
+        if read_only or not catalogue.has_machine_property(target, chosen.name, name, version):
+            if topology is None:
+                # A bad value of a property set before this one is reported
+                # first (7.2: gic-version=foo before highmem-redists, which virt
+                # does not have yet); the plugin checks the values.
+                check_values = hooks(chosen.arch).check_machine_options
+                if check_values is not None:
+                    check_values(attrs.evolve(chosen, options=earlier).board())
             # QEMU 7.2 and 10.0: -machine pseries,vfio-no-msix-emulation=on
+            reason = "is not writable" if read_only else "not found"
             raise ParameterError(
-                f"Property '{chosen.name}-machine.{name}' is not writable",
+                f"Property '{chosen.name}-machine.{name}' {reason}",
                 what=name,
                 where=chosen.name,
             )
-        elif not catalogue.has_machine_property(target, chosen.name, name, version):
-            raise ParameterError(
-                f"Property '{chosen.name}-machine.{name}' not found",
-                what=name,
-                where=chosen.name,
-            )
+        earlier[name] = board[name]
     assert topology is not None
     # The memory backends are created next (a zero size is refused before an
     # unknown -cpu model), then the -cpu model is looked up; QEMU has printed

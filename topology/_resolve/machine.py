@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from topology._errors import ParameterError, UnknownMachineError
+from topology._errors import ParameterError, TopologyError, UnknownMachineError
 from topology._parse.keyval import parse_keyval
 from topology._parse.memory import RamLayout
+from topology._parse.qdict import qdict_order
 from topology._parse.smp import SmpConfig
 from topology._registry import get_arch, hooks
 from topology._resolve.board import BoardContext
@@ -23,7 +24,14 @@ if TYPE_CHECKING:
     from topology._model.numa import NumaConfig
     from topology.plugin import ArchPlugin
 
-__all__ = ["Machine", "MachineType", "find_machine", "machine", "machine_types"]
+__all__ = [
+    "Machine",
+    "MachineType",
+    "check_cpu_model",
+    "find_machine",
+    "machine",
+    "machine_types",
+]
 
 
 def _as_levels(levels: Iterable[str]) -> frozenset[str]:
@@ -172,6 +180,7 @@ class Machine:
         """
         topology = self._resolve_generic(smp)
         with WarningCollector(topology.warnings).guard():
+            check_cpu_model(self)
             return self._check_board(topology)
 
     def _resolve_generic(self, smp: str | SmpConfig) -> CpuTopology:
@@ -185,9 +194,19 @@ class Machine:
         if isinstance(smp, str):
             wants_help = parse_keyval(smp, option="-smp", implied_key="cpus")[1]
         check_options = hooks(self.arch).check_machine_options
+        deferred: TopologyError | None = None
         if check_options is not None and not wants_help:
-            check_options(self.board())
+            try:
+                check_options(self.board())
+            except TopologyError as error:
+                # QEMU sets the properties in QDict order, smp one of them: a bad
+                # value of one set after smp (ARM gic-version) comes after smp's errors.
+                if not _set_after_smp(error.what, self.options):
+                    raise
+                deferred = error
         topology = resolve_smp(smp, self.smp_rules)
+        if deferred is not None:
+            raise deferred
         if self.type.deprecation_reason is None:
             return topology
         deprecated = QemuWarning(
@@ -225,14 +244,16 @@ def machine(
     ``arch`` is a QEMU target (``x86_64``, ``ppc64``, ``s390x``, ``aarch64``) or a
     plugin name; ``name`` defaults to the machine QEMU picks without ``-machine``.
     Keyword options are board settings: ``cpu="Skylake-Client"``, ``accel="kvm"``,
-    ``gic_version="3"`` (underscores stand for dashes). Each is checked as QEMU
-    checks it (a property the machine type does not have, a CPU model or an
-    accelerator that release does not know: :class:`topology.ParameterError`
-    with QEMU's text).
+    ``gic_version="3"`` (underscores stand for dashes). A property the machine
+    type does not have and an accelerator that release does not know are
+    refused here, as QEMU refuses them before it prints anything else
+    (:class:`topology.ParameterError` with QEMU's text); a CPU model it does not
+    know when the machine resolves ``-smp`` or starts, after the warnings QEMU
+    prints first (the machine type's deprecation, ``-smp``'s).
     Options named ``host_*`` describe the KVM host instead (pseries
     ``host_smt``); the plugin that reads them checks them.
 
-    >>> machine("x86_64", "q35", qemu_version="7.2", cpu="Nosuch")
+    >>> machine("x86_64", "q35", qemu_version="7.2", cpu="Nosuch").resolve("2")
     Traceback (most recent call last):
     ...
     topology.ParameterError: unable to find CPU model 'Nosuch'
@@ -297,38 +318,67 @@ def find_machine(
     )
 
 
+def _set_after_smp(name: str | None, options: Mapping[str, str]) -> bool:
+    """Whether QEMU sets ``-machine`` property ``name`` after ``smp`` (QDict order).
+
+    >>> _set_after_smp("gic-version", {"gic-version": "foo"}), _set_after_smp("vsmt", {"vsmt": "0"})
+    (True, False)
+    """
+    if name is None or name not in options:
+        return False
+    order = qdict_order([*options, "smp"])
+    return order.index(name) > order.index("smp")
+
+
 #: Options that describe the KVM host the model answers for, not QEMU properties
 #: (pseries ``host_smt``, ``host_vsmt_modes``); plugins check them.
 _HOST_PREFIX = "host-"
 
 
 def _check_options(chosen: Machine, arch: str) -> None:
-    """QEMU's refusals of the options ``machine()`` was given: each ``-machine``
-    property by name (not found, or not writable), the accelerator, then the
-    ``-cpu`` model, as QEMU meets them (observed on QEMU 7.2, 10.0 and 11.1)."""
+    """QEMU's refusals of the options ``machine()`` was given that come before any
+    warning: each ``-machine`` property by name (not found, or not writable), then
+    the accelerator (observed on QEMU 7.2, 10.0 and 11.1). The ``-cpu`` model is
+    looked up later (:func:`check_cpu_model`)."""
     from topology._resolve import catalogue_checks as checks  # the catalogue loads lazily
 
     plugin = chosen.arch
     target = arch if arch in plugin.targets else plugin.targets[0]
     version = chosen.qemu_version
-    for name in chosen.options:
+    check_values = hooks(plugin).check_machine_options
+    earlier: dict[str, str] = {}
+    # QEMU sets the properties one by one in QDict order: a bad value of one
+    # before an unknown name is the error it reports (the plugin checks values).
+    for name in qdict_order(list(chosen.options)):
+        value = chosen.options[name]
         if name in ("cpu", "accel") or name.startswith(_HOST_PREFIX):
+            earlier[name] = value
             continue
-        if checks.is_read_only_machine_property(target, chosen.name, name, version):
+        read_only = checks.is_read_only_machine_property(target, chosen.name, name, version)
+        if read_only or not checks.has_machine_property(target, chosen.name, name, version):
+            if check_values is not None:
+                check_values(attrs.evolve(chosen, options=earlier).board())
+            reason = "is not writable" if read_only else "not found"
             raise ParameterError(
-                f"Property '{chosen.name}-machine.{name}' is not writable",
-                what=name,
-                where=chosen.name,
+                f"Property '{chosen.name}-machine.{name}' {reason}", what=name, where=chosen.name
             )
-        if not checks.has_machine_property(target, chosen.name, name, version):
-            raise ParameterError(
-                f"Property '{chosen.name}-machine.{name}' not found", what=name, where=chosen.name
-            )
+        earlier[name] = value
     accel = chosen.options.get("accel", "tcg")
     if not checks.is_accelerator(target, accel, version):
         raise ParameterError(f"invalid accelerator {accel}", what="accel", value=accel)
+
+
+def check_cpu_model(chosen: Machine) -> None:
+    """QEMU's refusal of a ``-cpu`` model that release does not know (every target:
+    ``unable to find CPU model 'NAME'``). QEMU looks the model up once the machine
+    and ``-smp`` are set, after their warnings (observed on 7.2, 10.0 and 11.1)."""
+    from topology._resolve import catalogue_checks as checks  # the catalogue loads lazily
+
     cpu = chosen.options.get("cpu")
-    if cpu is not None:
-        model = cpu.split(",", 1)[0]
-        if not checks.is_cpu_model(target, model, version, accel):
-            raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
+    if cpu is None:
+        return
+    plugin = chosen.arch
+    model = cpu.split(",", 1)[0]
+    accel = chosen.options.get("accel", "tcg")
+    if not checks.is_cpu_model(plugin.targets[0], model, chosen.qemu_version, accel):
+        raise ParameterError(f"unable to find CPU model '{model}'", what="cpu", value=model)
