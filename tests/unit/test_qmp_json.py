@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 
+from topology._parse.qdict import qdict_order
 from topology.qemu._json_lexer import JsonError
 from topology.qemu._qmp_json import QmpJsonStream
 
@@ -260,3 +261,14 @@ SIZE_CASES: list[tuple[str, bytes, list[object]]] = [
 @pytest.mark.parametrize(("release", "data", "expected"), SIZE_CASES, ids=lambda v: str(v)[:12])
 def test_token_size_limit_as_qemu(release: str, data: bytes, expected: list[object]) -> None:
     assert read(release, CAPABILITIES + data) == [{"execute": "qmp_capabilities"}, *expected]
+
+
+def test_a_key_with_nul_is_ordered_as_qemu_keeps_it() -> None:
+    # QEMU's reader keeps U+0000 as the bytes C0 80, and QMP's "member is
+    # unexpected" check walks the keys in QDict order: for
+    # {"a": 0.5, "\u000061": 0} QEMU 7.2.22, 10.0.13 and 11.1.3 all report
+    # 'a' (found by tests/conformance/test_qmp_json.py in CI).
+    (value,) = QmpJsonStream("10.0").feed(b'{"a": 0.5, "\\u000061": 0}\n')
+    assert isinstance(value, dict)
+    assert qdict_order(list(value)) == ["a", "\x0061"]
+    assert qdict_order(["\x0061", "a"]) == ["a", "\x0061"]

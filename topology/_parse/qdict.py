@@ -6,8 +6,10 @@ __all__ = ["qdict_order"]
 
 
 def _tdb_hash(name: str) -> int:
-    # The gdbm/tdb hash of QEMU's qobject/qdict.c, in 32-bit unsigned arithmetic.
-    data = name.encode()
+    # The gdbm/tdb hash of QEMU's qobject/qdict.c, in 32-bit unsigned arithmetic,
+    # over the key's bytes as QEMU keeps them: its JSON reader stores U+0000 as
+    # the two bytes C0 80 (modified UTF-8), so that a key stays one C string.
+    data = name.encode("utf-8", "surrogatepass").replace(b"\x00", b"\xc0\x80")
     value = (0x238F13AF * len(data)) & 0xFFFFFFFF
     for position, byte in enumerate(data):
         value = (value + (byte << (position * 5 % 24))) & 0xFFFFFFFF
