@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from arch.x86._hotplug import ACPI_LEGACY, acpi_legacy
+from arch.x86._hotplug import ACPI_LEGACY, acpi_legacy, has_legacy_switch
 from topology import ParameterError, QemuVersion, TopologyError
 from topology.plugin import BoardContext, QmpAsk, VmView
 
@@ -131,7 +131,7 @@ def qom_set(vm: VmView, arguments: Mapping[str, object]) -> object:
     if device is None or arguments["path"] != device[0]:
         return NotImplemented
     prop = arguments["property"]
-    if prop != _SWITCH or vm.machine.qemu_version.at_least("11.1"):
+    if prop != _SWITCH or not has_legacy_switch(vm.machine.qemu_version):
         raise ParameterError(f"Property '{device[1]}.{prop}' not found", what="property")
     value = arguments["value"]
     if not isinstance(value, bool):
@@ -169,7 +169,7 @@ def qom_get(vm: VmView, arguments: Mapping[str, object]) -> object:
     if prop == "type":
         return device[1]
     if prop == _SWITCH:
-        if vm.machine.qemu_version.at_least("11.1"):
+        if not has_legacy_switch(vm.machine.qemu_version):
             raise ParameterError(f"Property '{device[1]}.{prop}' not found", what="property")
         return acpi_legacy(vm)
     return NotImplemented

@@ -29,6 +29,7 @@ __all__ = [
     "acpi_legacy",
     "boot_qom_path",
     "cpu_status",
+    "has_legacy_switch",
     "legacy_cpu_add",
     "possible_slots",
     "request_unplug",
@@ -42,14 +43,22 @@ __all__ = [
 ACPI_LEGACY: Final = StashKey[bool]("x86.acpi-cpu-hotplug-legacy")
 
 
+def has_legacy_switch(version: QemuVersion) -> bool:
+    """Whether the PC's ACPI device has ``cpu-hotplug-legacy`` in QEMU ``version``.
+
+    QEMU 11.1 has no legacy interface (``Property 'ICH9-LPC.cpu-hotplug-legacy'
+    not found``); 10.1-11.0 were not run here and answer as 10.0.
+    """
+    return not version.at_least("11.1")
+
+
 def acpi_legacy(vm: VmView) -> bool:
     """Whether the PC's ACPI CPU hot-plug interface is still the legacy one.
 
-    A PC starts legacy until the guest's firmware (or a tool, by ``qom-set``)
-    switches it; QEMU 11.1 has no legacy interface (its ACPI device has no
-    ``cpu-hotplug-legacy`` property). 10.1-11.0 were not run here and answer as 10.0.
+    A PC starts legacy, where QEMU has the switch, until the guest's firmware
+    (or a tool, by ``qom-set``) switches it.
     """
-    return vm.stash.get(ACPI_LEGACY, not vm.machine.qemu_version.at_least("11.1"))
+    return vm.stash.get(ACPI_LEGACY, has_legacy_switch(vm.machine.qemu_version))
 
 
 _IDS = ("socket-id", "die-id", "module-id", "core-id", "thread-id")

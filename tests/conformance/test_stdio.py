@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.qemu import require_qemu
 from tests.support.qemu_crashes import rerun_if_crashed_at_random
-from tests.support.qemu_runner import QEMU_VERSIONS, qemu_command, run_qemu
+from tests.support.qemu_runner import NEWEST_PSERIES_MODEL, QEMU_VERSIONS, qemu_command, run_qemu
 from tests.unit.test_stdio import BASE, QMP, ROOT, stand_in
 
 #: Per target: the options and the commands of a transcript that plugs and unplugs.
@@ -105,9 +105,7 @@ def _real_transcript(
 def test_transcript_equals_real_qemus(target: str, version: str) -> None:
     require_qemu(target, version)
     options, commands = TRANSCRIPTS[target]
-    # The default CPU model of the newest pseries type (query-machines of each release).
-    model = {"7.2": "power9_v2.0", "10.0": "power10_v2.0", "11.1": "power11_v2.0"}[version]
-    core = f"{model}-spapr-cpu-core"
+    core = f"{NEWEST_PSERIES_MODEL[version]}-spapr-cpu-core"
     lines = [*PROTOCOL_LINES, *(c % {"core": core} for c in commands), '{"execute": "quit"}']
     real = _real_transcript(target, version, options, lines)
     greeting = json.loads(real[1][0])["QMP"]["version"]
@@ -184,7 +182,7 @@ def test_tcg_abort_transcript_equals_real_qemus(version: str) -> None:
     # prints the failed assertion (stdout: GLib's "Bail out!" line), answers
     # nothing and dies with SIGABRT.
     require_qemu("ppc64", version)
-    core = {"7.2": "power9_v2.0", "10.0": "power10_v2.0"}.get(version, "power11_v2.0")
+    core = NEWEST_PSERIES_MODEL[version]
     plug = json.dumps({"driver": f"{core}-spapr-cpu-core", "core-id": 1, "id": "hp0"})
     lines = [
         '{"execute": "qmp_capabilities"}',

@@ -22,12 +22,13 @@ this script lives here and not in ``tools/``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
+
+from tests.support.qemu_runner import qemu_root
 
 BASE_ARGS: Final = ("-S", "-nodefaults", "-no-user-config", "-display", "none", "-qmp", "stdio")
 VERSIONS: Final = ("7.2", "10.0", "11.1")
@@ -35,11 +36,6 @@ PROBES: Final = (
     ("qom-get", {"path": "/machine", "property": "type"}),
     ("query-cpus-fast", None),
 )
-# The chrooted releases: their root's environment variable and default.
-_ROOTS: Final = {
-    "10.0": ("CPUTOPO_QEMU10_ROOT", "/opt/cputopo-qemu10"),
-    "11.1": ("CPUTOPO_QEMU11_ROOT", "/opt/cputopo-qemu11"),
-}
 # Without /dev/kvm: a tmpfs /dev in a private mount namespace.
 _NO_KVM_SHELL: Final = (
     "mount -t tmpfs none /dev && "
@@ -117,8 +113,8 @@ def qemu_argv(target: str, version: str) -> list[str]:
             "sh",
             f"qemu-system-{target}",
         ]
-    variable, default = _ROOTS[version]
-    root = os.environ.get(variable) or default
+    root = qemu_root(version)
+    assert root is not None
     return ["chroot", root, f"/usr/bin/qemu-system-{target}"]
 
 

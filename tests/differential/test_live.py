@@ -18,7 +18,7 @@ import pytest
 from arch.x86 import switch_acpi_to_modern
 from tests.support.qemu import require_qemu
 from tests.support.qemu_crashes import rerun_if_crashed_at_random
-from tests.support.qemu_runner import QEMU_VERSIONS, qemu_command, qemu_root
+from tests.support.qemu_runner import NEWEST_PSERIES_MODEL, QEMU_VERSIONS, qemu_command, qemu_root
 from topology.qemu.live import LiveMismatchError, LiveQemu, LiveRefusedError
 
 pytestmark = pytest.mark.qemu
@@ -96,9 +96,7 @@ def test_model_has_qemus_slots_and_cpus(start: Any, version: str) -> None:
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 def test_pseries_plug_then_unplug_removes_at_once_with_events(start: Any, version: str) -> None:
-    # The default CPU model of the newest pseries type (query-machines of each release).
-    model = {"7.2": "power9_v2.0", "10.0": "power10_v2.0", "11.1": "power11_v2.0"}[version]
-    core = f"{model}-spapr-cpu-core"
+    core = f"{NEWEST_PSERIES_MODEL[version]}-spapr-cpu-core"
     options = ["-machine", "pseries", "-smp", "1,maxcpus=3"]
 
     def attempt() -> tuple[RunningQemu, BaseException | None]:

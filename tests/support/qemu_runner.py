@@ -52,6 +52,14 @@ _ROOTS: dict[str, _Root] = {
 }
 DEFAULT_QEMU10_ROOT = _ROOTS["10.0"].default
 
+#: The CPU model of the newest pseries type of each release here
+#: (``default-cpu-type`` in its ``query-machines``).
+NEWEST_PSERIES_MODEL: dict[str, str] = {
+    "7.2": "power9_v2.0",
+    "10.0": "power10_v2.0",
+    "11.1": "power11_v2.0",
+}
+
 BASE_ARGS: tuple[str, ...] = (
     "-accel",
     "tcg",
