@@ -54,11 +54,17 @@ def _cpu_runs(version: str, specs: Sequence[str], verbose: bool = False) -> list
     return [_lines(run.stderr_lines) for run in runs]
 
 
-_LINE: Final = re.compile(r"(CPUID\.[0-9A-F]+H:E[A-D]X|MSR\([0-9A-F]+H\))\.(\S+) \[bit (\d+)\]")
+# 7.2 and 10.0 print "CPUID.07H:EDX.x [bit 4]" and "MSR(10AH).y [bit 0]"; 11.1
+# prints "CPUID[eax=07h,ecx=00h].EDX.x [bit 4]" and "MSR(10Ah).y [bit 0]".
+_LINE: Final = re.compile(
+    r"(CPUID\.[0-9A-F]+H:E[A-D]X|CPUID\[eax=[0-9A-F]+h(?:,ecx=[0-9A-F]+h)?\]\.E[A-D]X"
+    r"|MSR\([0-9A-F]+[Hh]\))\.(\S+) \[bit (\d+)\]"
+)
 
 
 def _word_and_feature(line: str) -> tuple[str, str]:
-    """``CPUID.01H:ECX.x2apic [bit 21]`` is word ``CPUID.01H:ECX``, feature ``x2apic``."""
+    """``CPUID.01H:ECX.x2apic [bit 21]`` is word ``CPUID.01H:ECX``, feature ``x2apic``
+    (11.1: ``CPUID[eax=01h].ECX.x2apic [bit 21]``, word ``CPUID[eax=01h].ECX``)."""
     match = _LINE.fullmatch(line)
     if match is None:
         return "", line  # QEMU 10.0 names AVX10 versions alone: "avx10.1."

@@ -122,3 +122,20 @@ def test_a_boot_apic_id_past_254_without_x2apic() -> None:
         assert str(refused.value) == "APIC ID 255 requires x2APIC feature in CPU"
         assert refused.value.hint == "Try x2apic=on in -cpu."
         assert refused.value.crash_signal == signal
+
+
+def test_a_feature_turned_off_drops_what_depends_on_it_on_11_1() -> None:
+    # QEMU 11.1.3: -cpu ClearwaterForest-v3 warns about arch-capabilities and
+    # MSR(10Ah).its-no; with arch-capabilities=off about neither (11.1 prints the
+    # CPUID word as "CPUID[eax=07h,ecx=00h].EDX", which the capture must read).
+    def lines(cpu: str) -> list[str]:
+        sim = _started("11.1", "-machine", "q35", "-cpu", cpu, "-smp", "1")
+        return [line.split("feature: ")[-1] for line in sim.stderr_lines]
+
+    plain = lines("ClearwaterForest-v3")
+    off = lines("ClearwaterForest-v3,arch-capabilities=off")
+    dropped = [line for line in plain if line not in off]
+    assert dropped == [
+        "CPUID[eax=07h,ecx=00h].EDX.arch-capabilities [bit 29]",
+        "MSR(10Ah).its-no [bit 62]",
+    ]
