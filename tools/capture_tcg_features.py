@@ -14,7 +14,15 @@ Every run is QEMU started paused under TCG on ``-machine q35`` with
 * the order QEMU prints them in, from one run with every such feature on
   (QEMU walks its CPUID feature words, then the bits of each);
 * for each model that prints lines, that ``-cpu MODEL,FEATURE=off`` for
-  each of its features drops exactly that line (checked, not stored).
+  each of its features drops exactly that line (checked, not stored);
+* each feature that depends on another (``-cpu 486,FEATURE=on`` drops it with
+  "This feature depends on other features that were not requested"), with
+  the line QEMU prints for it;
+* the models with their own cache information: those that take
+  ``legacy-cache=off`` (the others refuse it);
+* where QEMU has ``apxf`` (11.1 here), the two lines MPX and APX print when
+  both are on, the models that have MPX (``-cpu MODEL,apxf=on`` prints
+  them) and those that have APX (``-cpu MODEL,mpx=on`` prints them).
 """
 
 from __future__ import annotations
@@ -23,15 +31,16 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from tests.support.qemu_runner import QEMU_VERSIONS, QemuJob, run_many
+from tests.support.qemu_runner import QEMU_VERSIONS, QemuJob, QemuRun, run_many
 from topology._resolve.catalogue import cpu_device_properties, cpu_models
 
 VERSIONS: Final = QEMU_VERSIONS
 PREFIX: Final = "qemu-system-x86_64: warning: TCG doesn't support requested feature: "
+CONFLICT: Final = "qemu-system-x86_64: warning: this feature conflicts with "
 DEPENDS: Final = (
     "qemu-system-x86_64: warning: This feature depends on other features that were not requested: "
 )
@@ -120,6 +129,10 @@ def capture(version: str) -> dict[str, object]:
             raise RuntimeError(f"{version}: printed in another order: {lines}")
     drops = _capture_off(version, model_lines)
     svm_features, without_svm = _capture_svm(version, model_names, feature_lines)
+    conflict = _capture_apx_conflict(version, model_names) if "apxf" in feature_lines else None
+    dependents = _capture_dependents(version, properties)
+    runs = _many(version, [f"{model},legacy-cache=off,check=off" for model in model_names])
+    with_cache_info = [m for m, run in zip(model_names, runs, strict=True) if run.exit_code == 0]
     return {
         "version": version,
         "order": order,
@@ -127,7 +140,10 @@ def capture(version: str) -> dict[str, object]:
         "drops": drops,
         "svm_features": svm_features,
         "without_svm": without_svm,
+        "dependents": dependents,
+        "with_cache_info": with_cache_info,
         "models": {name: lines for name, lines in model_lines.items() if lines},
+        **({"apx_conflict": conflict} if conflict else {}),
     }
 
 
@@ -181,6 +197,56 @@ def _capture_svm(
         if DEPENDS + feature_lines[probe] in run.stderr_lines
     ]
     return needing, without
+
+
+def _capture_dependents(version: str, properties: Mapping[str, str]) -> dict[str, list[str]]:
+    """Every boolean feature 486 drops as depending on another, and its lines.
+
+    486 has almost no feature, so what depends on another is dropped there.
+    """
+    names = sorted(n for n, kind in properties.items() if kind == "bool" and n not in _NOT_FEATURES)
+    runs = _many(version, [f"486,{name}=on" for name in names])
+    found: dict[str, list[str]] = {}
+    for name, run in zip(names, runs, strict=True):
+        lines = [
+            line.removeprefix(DEPENDS) for line in run.stderr_lines if line.startswith(DEPENDS)
+        ]
+        if lines:  # two where a name has two bits (vmx-invept-single-context)
+            found[name] = lines
+    return found
+
+
+def _many(version: str, specs: Sequence[str]) -> list[QemuRun]:
+    return run_many(
+        [QemuJob("x86_64", (*_BASE, "-cpu", spec), (), 30.0, version) for spec in specs]
+    )
+
+
+def _capture_apx_conflict(version: str, model_names: list[str]) -> dict[str, list[str]]:
+    """The lines MPX and APX print when both are on, and the models that have each.
+
+    QEMU turns both off when a CPU has both, each with "this feature conflicts
+    with ..." (``x86_cpu_expand_features``), whatever ``check`` says.
+    """
+    specs = ["qemu64,mpx=on,apxf=on"]
+    specs += [f"{model},apxf=on" for model in model_names]
+    specs += [f"{model},mpx=on" for model in model_names]
+    jobs = [QemuJob("x86_64", (*_BASE, "-cpu", spec), (), 30.0, version) for spec in specs]
+    runs = run_many(jobs)
+
+    def conflicts(run_index: int) -> list[str]:
+        stderr = runs[run_index].stderr_lines
+        return [line.removeprefix(CONFLICT) for line in stderr if line.startswith(CONFLICT)]
+
+    lines = conflicts(0)
+    if len(lines) != 2:
+        raise RuntimeError(f"{version} -cpu {specs[0]}: {runs[0].stderr_lines}")
+    count = len(model_names)
+    with_mpx = [m for i, m in enumerate(model_names, 1) if conflicts(i) == lines]
+    with_apx = [m for i, m in enumerate(model_names, 1 + count) if conflicts(i)]
+    if set(with_mpx) & set(with_apx):
+        raise RuntimeError(f"{version}: models with both: {set(with_mpx) & set(with_apx)}")
+    return {"lines": lines, "models_with_mpx": with_mpx, "models_with_apx": with_apx}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

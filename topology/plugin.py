@@ -114,6 +114,7 @@ __all__ = [
     "VmView",
     "as_int32",
     "as_observed_in",
+    "cpu_device_properties",
     "deleted_by_age",
     "deprecated_by_age",
     "no_hotplug_handler",
@@ -333,6 +334,23 @@ class OptionalHooks(Protocol):
         """The warnings QEMU prints when it realizes the CPU just plugged into
         ``slot_index`` (x86 under TCG: the CPUID features TCG lacks)."""
         ...
+
+
+def cpu_device_properties(target: str, version: QemuVersion) -> Mapping[str, str] | None:
+    """The properties of the target's CPU device type in QEMU ``version``, from the catalogue.
+
+    Property name to QAPI type text (``"bool"``, ``"uint32"``, ...), as QEMU
+    lists them for the type whose device QEMU hot-plugs (x86
+    ``qemu64-x86_64-cpu``, where each CPUID feature is a property); None
+    where the catalogue has no data for the target.
+
+    >>> from topology import qemu_version
+    >>> cpu_device_properties("x86_64", qemu_version("10.0"))["x2apic"]
+    'bool'
+    """
+    from topology._resolve import catalogue  # the catalogue loads lazily
+
+    return catalogue.cpu_device_properties(target, version)
 
 
 def _hook_names(protocol: type) -> tuple[str, ...]:

@@ -14,9 +14,28 @@ from collections.abc import Mapping
 from typing import Final
 
 from arch.x86._apic import ApicLayout
-from arch.x86._tcg_features import tcg_feature_warnings
+from arch.x86._cpu_option import (
+    CpuFeatures,
+    check_globals,
+    check_plus_minus,
+    cpu_properties,
+    parse_cpu_features,
+)
+from arch.x86._tcg_features import (
+    enforced,
+    lacks_cache_info,
+    tcg_feature_warnings,
+    unmodelled_features,
+)
 from topology import BoardError, CpuTopology, MachineType, QemuVersion, QemuWarning
-from topology.plugin import UINT32_MASK, RamLayout, as_int32, release_key
+from topology.plugin import (
+    UINT32_MASK,
+    RamLayout,
+    UnsupportedOptionError,
+    as_int32,
+    cpu_device_properties,
+    release_key,
+)
 
 __all__ = ["check_board"]
 
@@ -57,6 +76,14 @@ def _has_x2apic(model: str, features: list[str]) -> bool:
     return model.startswith(_X2APIC_FAMILIES)
 
 
+def _hyperv_vpindex(cpu_features: CpuFeatures) -> bool:
+    on = False
+    for name, value in cpu_features.globals:
+        if name == "hv-vpindex":
+            on = value in ("on", "yes", "true", "y")
+    return on
+
+
 def _hyperthreading_warning(threads: int, version: QemuVersion) -> QemuWarning:
     text = f"This family of AMD CPU doesn't support hyperthreading({threads})"
     advice = "Please configure -smp options properly or try enabling topoext feature."
@@ -93,6 +120,11 @@ def check_board(
     memory: RamLayout | None = None,
 ) -> list[QemuWarning]:
     accel = options.get("accel", "tcg")
+    model, features = machine_type.cpu_model(options)
+    # Read when QEMU parses -cpu, before the board; applied to the first vCPU.
+    cpu_features = parse_cpu_features(features)
+    properties = cpu_properties(cpu_device_properties("x86_64", version) or {}, version)
+    qom_type = f"{model}-x86_64-cpu"
     modules = topology.modules if version.at_least("9.1") else 1
     apic = ApicLayout.for_topology(
         dies=topology.dies, modules=modules, cores=topology.cores, threads=topology.threads
@@ -105,30 +137,68 @@ def check_board(
     ):
         # 7.1-8.1: any accelerator but Xen, without an in-kernel irqchip with
         # the X2APIC API (TCG never has one).
-        raise BoardError(
+        error = BoardError(
             "current -smp configuration requires kernel irqchip and X2APIC API support.",
             what="maxcpus",
             where=machine_type.name,
             value=topology.max_cpus,
         )
-    found: list[QemuWarning] = []
-    model, features = machine_type.cpu_model(options)
+        error.warnings = cpu_features.warnings
+        raise error
+    found: list[QemuWarning] = list(cpu_features.warnings)
     if machine_type.name == "isapc" and version.at_least("11.1") and model not in _ISAPC_CPUS:
         # Printed when the board checks the CPU type, before any CPU is realized.
         found.append(
             QemuWarning(message=f"cpu type {model}-x86_64-cpu is deprecated for isapc machine")
         )
-    if model == "host" and accel not in ("kvm", "hvf"):
-        # x86_cpu_realizefn, first thing for the first boot CPU: "host" copies
-        # the host's CPUID, which only KVM and HVF can read (observed on 7.2,
-        # 10.0 and 11.1 under TCG, before any feature warning).
-        error = BoardError("CPU model 'host' requires KVM or HVF", what="cpu", value=model)
+    try:
+        check_globals(qom_type, cpu_features, properties, version)
+    except BoardError as refused:
+        refused.warnings = tuple(found)
+        raise
+    if not version.at_least("10.0") and _hyperv_vpindex(cpu_features):
+        # 7.2 under TCG (8.x and 9.x answer as 7.2; 10.0 and 11.1 start): the
+        # global's value counts, before the +/- features (observed).
+        error = BoardError("kernel doesn't allow setting HyperV VP_INDEX", what="hv-vpindex")
         error.warnings = tuple(found)
         raise error
+    # x86_cpu_realizefn of the first vCPU: the +/- features, then the filter
+    # (TCG's warnings, enforce), then the host check.
+    try:
+        check_plus_minus(qom_type, cpu_features, properties, version)
+    except BoardError as refused:
+        refused.warnings = tuple(found)
+        raise
     # Printed as each boot CPU is realized, before the hyperthreading warning
     # of the first (observed on 7.2 and 10.0).
     per_cpu = tcg_feature_warnings(machine_type, options, version)
     found.extend(per_cpu)
+    if enforced(features) and accel == "tcg" and unmodelled_features(features, version):
+        raise UnsupportedOptionError(
+            f"cputopo: -cpu {model},enforce=on with "
+            f"{', '.join(unmodelled_features(features, version))}: the warnings QEMU "
+            "prints for these (and so whether enforce refuses them) are not modelled",
+            what="cpu",
+            value=options.get("cpu", model),
+        )
+    if per_cpu and enforced(features):
+        # Every vCPU has the boot CPU's features, so only the first can fail.
+        error = BoardError("TCG doesn't support requested features", what="cpu", value=model)
+        error.warnings = tuple(found)
+        raise error
+    if model == "host" and accel not in ("kvm", "hvf"):
+        # "host" copies the host's CPUID, which only KVM and HVF can read:
+        # refused once the first vCPU's features are filtered (observed on 7.2,
+        # 10.0 and 11.1 under TCG: -cpu host,+tsc-deadline warns first).
+        error = BoardError("CPU model 'host' requires KVM or HVF", what="cpu", value=model)
+        error.warnings = tuple(found)
+        raise error
+    if lacks_cache_info(machine_type, options, version):
+        error = BoardError(
+            f"CPU model '{model}' doesn't support legacy-cache=off", what="cpu", value=model
+        )
+        error.warnings = tuple(found)
+        raise error
     # Up to 9.x QEMU compared the thread count as a signed int (2^32 - 1 is -1,
     # no warning); QEMU 10 compares it unsigned but still prints it signed
     # (observed: "hyperthreading(-1)"). Which 9.x release changed it is not known.

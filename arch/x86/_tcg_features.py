@@ -4,14 +4,16 @@ Under TCG, QEMU filters the features of each x86 vCPU as it realizes it
 (``x86_cpu_filter_features`` in ``target/i386/cpu.c``) and prints one line per
 requested feature TCG lacks, by feature word and bit: the model's own, minus
 the features ``-cpu`` turns off (with those that depend on them), plus those it
-turns on. What each model and feature prints was captured from QEMU 7.2.22,
-10.0.13 and 11.1.3 on q35 with ``-smp 1`` (``python3 -m tools.capture_tcg_features``);
+turns on; on 11.1, MPX and APX turn each other off. What each model and
+feature prints was captured from QEMU 7.2.22, 10.0.13 and 11.1.3 on q35 with
+``-smp 1`` (``python3 -m tools.capture_tcg_features``);
 QEMU 8.x and 9.x answer as 7.2 and 10.1-11.0 as 10.0 (models added after 7.2
 print nothing before 10.0).
 
 ``-cpu`` features apply in QEMU's order: ``feature=value`` in order (the last
 wins), then every ``+feature``, then every ``-feature`` (observed on 7.2 and
-10.0); ``check=off`` silences them.
+10.0); ``check=off`` silences them unless ``enforce`` is on, which makes
+a vCPU with any of them fail to realize (see ``enforced``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from typing import Final
 from topology import MachineType, QemuVersion, QemuWarning, VmView
 from topology.plugin import release_key
 
-__all__ = ["plug_warnings", "tcg_feature_lines", "tcg_feature_warnings"]
+__all__ = [
+    "enforced",
+    "lacks_cache_info",
+    "plug_warnings",
+    "tcg_feature_lines",
+    "tcg_feature_warnings",
+    "unmodelled_features",
+]
 
 _PREFIX: Final = "TCG doesn't support requested feature: "
 # Compat properties of old PC types that set CPU features (hw/i386/pc.c,
@@ -42,7 +51,10 @@ _COMPAT: Final = (
     ((2, 4), None, ("check=off",)),
 )
 _DEPENDS: Final = "This feature depends on other features that were not requested: "
-_TRUE: Final = frozenset({"on", "yes", "true"})
+# Features that turn on more feature words than their own bit (not modelled).
+_MORE_WORDS: Final = frozenset({"vmx", "arch-lbr", "intel-pt"})
+_CONFLICTS: Final = "this feature conflicts with "
+_TRUE: Final = frozenset({"on", "yes", "true", "y"})
 
 
 def _captured(version: QemuVersion) -> str:
@@ -86,20 +98,28 @@ def _feature_of(line: str) -> str:
 
 def tcg_feature_lines(
     model: str, features: Sequence[str], version: QemuVersion
-) -> tuple[list[str], list[str]]:
-    """The features one vCPU of ``-cpu MODEL,FEATURES`` warns about: (dropped, lacking).
+) -> tuple[list[str], list[str], list[str]]:
+    """What one vCPU of ``-cpu MODEL,FEATURES`` warns about: (dropped, conflicting, lacking).
 
-    ``dropped`` are the SVM features asked for on a CPU without ``svm``: QEMU
-    drops each with "This feature depends on other features that were not
-    requested:" (``feature_dependencies`` in ``target/i386/cpu.c``), before it
-    filters; ``lacking`` are those TCG lacks, each with "TCG doesn't support
-    requested feature:". Both in QEMU's order.
+    ``dropped`` are the SVM features asked for on a CPU without ``svm``
+    (those TCG has too, such as ``npt``): QEMU drops each with "This feature
+    depends on other features that were not requested:"
+    (``feature_dependencies`` in ``target/i386/cpu.c``), before it filters.
+    ``conflicting`` are MPX and APX when a CPU has both (11.1, which has
+    APX): QEMU turns both off, each with "this feature conflicts with" and
+    the other's name, whatever ``check`` says. ``lacking`` are those TCG
+    lacks, each with "TCG doesn't support requested feature:". All in
+    QEMU's order.
 
     >>> from topology import qemu_version
     >>> tcg_feature_lines("qemu64", ["x2apic=on"], qemu_version("7.2"))
-    ([], ['CPUID.01H:ECX.x2apic [bit 21]'])
+    ([], [], ['CPUID.01H:ECX.x2apic [bit 21]'])
     >>> tcg_feature_lines("Skylake-Client", ["-hle", "pcid=off", "lbrv=on"], qemu_version("10.0"))
-    (['CPUID.8000000AH:EDX.lbrv [bit 1]'], ['CPUID.01H:ECX.tsc-deadline [bit 24]', ...])
+    (['CPUID.8000000AH:EDX.lbrv [bit 1]'], [], ['CPUID.01H:ECX.tsc-deadline [bit 24]', ...])
+    >>> for line in tcg_feature_lines("qemu64", ["mpx=on", "apxf=on"], qemu_version("11.1"))[1]:
+    ...     print(line)
+    APX: CPUID[eax=07h,ecx=00h].EBX.mpx [bit 14]
+    MPX: CPUID[eax=07h,ecx=01h].EDX.apxf [bit 21]
     """
     data = _data(_captured(version))
     settings = _feature_settings(features)
@@ -118,15 +138,80 @@ def tcg_feature_lines(
             continue
         off = {line, *drops.get(name, ())}
         lines = {kept for kept in lines if kept not in off and _feature_of(kept) != name}
-    dropped: set[str] = set()
+    dropped: list[str] = []
     if not settings.get("svm", model not in without_svm):
-        svm_lines = {on_lines[name] for name in svm_features}
-        asked = {on_lines[name] for name in svm_features if settings.get(name)}
-        dropped = asked & lines
-        lines -= svm_lines
-    if not settings.get("check", True):
+        lines -= {on_lines[name] for name in svm_features}
+        svm_word = _svm_dependents(data)
+        dropped = sorted(
+            {line for name, on in settings.items() if on for line in svm_word.get(name, ())},
+            key=_bit,
+        )
+    conflicting: list[str] = []
+    conflict: dict[str, list[str]] | None = data.get("apx_conflict")  # type: ignore[assignment]
+    apx_line = on_lines.get("apxf")
+    if (
+        conflict is not None
+        and apx_line in lines
+        and settings.get("mpx", model in conflict["models_with_mpx"])
+    ):
+        # After the dependencies: what needs APX stays (observed on 11.1.3).
+        conflicting = conflict["lines"]
+        lines.discard(apx_line)
+    if not settings.get("check", True) and not settings.get("enforce", False):
         lines = set()
-    return sorted(dropped, key=order.index), sorted(lines, key=order.index)
+    return dropped, conflicting, sorted(lines, key=order.index)
+
+
+def _bit(line: str) -> int:
+    return int(line.rsplit(" [bit ", 1)[1].rstrip("]"))
+
+
+def _svm_dependents(data: Mapping[str, object]) -> dict[str, list[str]]:
+    # The features of the SVM word (CPUID 8000000AH EDX): what svm=off drops.
+    dependents: dict[str, list[str]] = data["dependents"]  # type: ignore[assignment]
+    return {
+        name: lines
+        for name, lines in dependents.items()
+        if lines[0].startswith(("CPUID.8000000AH:", "CPUID[eax=8000000Ah]"))
+    }
+
+
+def unmodelled_features(features: Sequence[str], version: QemuVersion) -> list[str]:
+    """The features ``-cpu`` turns on whose warnings cputopo does not model in full.
+
+    QEMU drops a feature asked for whose prerequisite the CPU lacks (the VMX
+    capabilities without ``vmx``, the ``arch-capabilities`` MSR bits, SGX
+    leaves, ...), with "This feature depends on other features that were not
+    requested"; only the SVM word is modelled, since which of the other
+    prerequisites each model has was not captured. ``vmx``, ``arch-lbr`` and
+    ``intel-pt`` turn on more words (VMX capabilities, an XSAVE component,
+    CPUID leaf 0x14) whose lines are not modelled either. For these QEMU may
+    print warnings cputopo does not (and, with ``enforce``, refuse to start).
+
+    >>> from topology import qemu_version
+    >>> unmodelled_features(["bhi-no=on", "npt=on", "x2apic=on", "+vmx"], qemu_version("11.1"))
+    ['bhi-no', 'vmx']
+    """
+    data = _data(_captured(version))
+    dependents: dict[str, list[str]] = data["dependents"]  # type: ignore[assignment]
+    svm_word = _svm_dependents(data)
+    settings = _feature_settings(features)
+    return [
+        name
+        for name, on in settings.items()
+        if on and (name in _MORE_WORDS or (name in dependents and name not in svm_word))
+    ]
+
+
+def enforced(features: Sequence[str]) -> bool:
+    """Whether ``-cpu`` turns ``enforce`` on: a vCPU that warns then fails to realize.
+
+    With ``enforce``, every feature QEMU turned off with a warning (TCG lacks
+    it, it depends on one not asked for, it conflicts) makes the vCPU's
+    realize fail with "TCG doesn't support requested features", after the
+    warnings; ``check=off`` does not silence them then (observed on 7.2 and 11.1).
+    """
+    return _feature_settings(features).get("enforce", False)
 
 
 def _latest_version(model: str, version: QemuVersion) -> str:
@@ -161,11 +246,31 @@ def tcg_feature_warnings(
     if machine_type.name == "microvm":
         model = _latest_version(model, version)
     # The machine's compat properties come first; -cpu's override them.
-    dropped, lacking = tcg_feature_lines(model, [*compat, *features], version)
+    dropped, conflicting, lacking = tcg_feature_lines(model, [*compat, *features], version)
     return (
         *(QemuWarning(message=_DEPENDS + line, what="cpu") for line in dropped),
+        *(QemuWarning(message=_CONFLICTS + line, what="cpu") for line in conflicting),
         *(QemuWarning(message=_PREFIX + line, what="cpu") for line in lacking),
     )
+
+
+def lacks_cache_info(
+    machine_type: MachineType, options: Mapping[str, str], version: QemuVersion
+) -> bool:
+    """Whether ``-cpu`` asks for ``legacy-cache=off`` on a model without cache information.
+
+    QEMU then refuses the vCPU after filtering its features ("CPU model 'NAME'
+    doesn't support legacy-cache=off"); which models have their own cache
+    information was captured with the other data (EPYC, Dhyana, and from 11.1
+    some versions of the newer Intel models and the oldest Intel ones).
+    """
+    model, features = machine_type.cpu_model(options)
+    if _feature_settings(features).get("legacy-cache", True) or model == "host":
+        return False
+    if machine_type.name == "microvm":
+        model = _latest_version(model, version)
+    with_cache_info: list[str] = _data(_captured(version))["with_cache_info"]  # type: ignore[assignment]
+    return model not in with_cache_info
 
 
 def plug_warnings(vm: VmView, slot_index: int) -> tuple[QemuWarning, ...]:
