@@ -15,7 +15,6 @@ from typing import Final
 
 from arch.x86._apic import ApicLayout
 from arch.x86._cpu_option import (
-    CpuFeatures,
     check_globals,
     check_plus_minus,
     cpu_properties,
@@ -76,14 +75,6 @@ def _has_x2apic(model: str, features: list[str]) -> bool:
     return model.startswith(_X2APIC_FAMILIES)
 
 
-def _hyperv_vpindex(cpu_features: CpuFeatures) -> bool:
-    on = False
-    for name, value in cpu_features.globals:
-        if name == "hv-vpindex":
-            on = value in ("on", "yes", "true", "y")
-    return on
-
-
 def _hyperthreading_warning(threads: int, version: QemuVersion) -> QemuWarning:
     text = f"This family of AMD CPU doesn't support hyperthreading({threads})"
     advice = "Please configure -smp options properly or try enabling topoext feature."
@@ -123,7 +114,7 @@ def check_board(
     model, features = machine_type.cpu_model(options)
     # Read when QEMU parses -cpu, before the board; applied to the first vCPU.
     cpu_features = parse_cpu_features(features)
-    properties = cpu_properties(cpu_device_properties("x86_64", version) or {}, version)
+    properties = cpu_properties(model, cpu_device_properties("x86_64", version) or {}, version)
     qom_type = f"{model}-x86_64-cpu"
     modules = topology.modules if version.at_least("9.1") else 1
     apic = ApicLayout.for_topology(
@@ -156,9 +147,10 @@ def check_board(
     except BoardError as refused:
         refused.warnings = tuple(found)
         raise
-    if not version.at_least("10.0") and _hyperv_vpindex(cpu_features):
+    if accel == "tcg" and not version.at_least("10.0") and cpu_features.global_is_on("hv-vpindex"):
         # 7.2 under TCG (8.x and 9.x answer as 7.2; 10.0 and 11.1 start): the
-        # global's value counts, before the +/- features (observed).
+        # global's value counts, before the +/- features (observed). KVM sets
+        # the VP index (Windows guests under libvirt have it).
         error = BoardError("kernel doesn't allow setting HyperV VP_INDEX", what="hv-vpindex")
         error.warnings = tuple(found)
         raise error

@@ -39,6 +39,10 @@ _TOPOLOGY_IDS: Final = frozenset(
 # the release (observed: 7.2 and 10.0 leave out legacy-cache, 10.0
 # legacy-multi-node), with the first release cputopo knows to have each.
 _UNLISTED: Final = {"legacy-cache": "7.2", "legacy-multi-node": "10.0"}
+# Properties only max and host (a max) have, beyond the catalogue's qemu64 ones
+# (device-list-properties on 7.2, 10.0 and 11.1); libvirt's host-passthrough
+# writes -cpu host,migratable=on.
+_MAX_ONLY: Final = ("host-cache-info", "migratable")
 # Properties with only a getter (QEMU: "Property '...' is not writable").
 _READ_ONLY: Final = frozenset(
     {"feature-words", "filtered-features", "unavailable-features", "crash-information"}
@@ -79,6 +83,15 @@ class CpuFeatures:
     plus: tuple[str, ...]
     minus: tuple[str, ...]
     warnings: tuple[QemuWarning, ...]
+
+    def global_is_on(self, name: str) -> bool:
+        """Whether the last global for ``name`` turns it on (``+``/``-`` aside).
+
+        >>> parse_cpu_features(["hv_vpindex", "x2apic=off"]).global_is_on("hv-vpindex")
+        True
+        """
+        values = [value for prop, value in self.globals if prop == name]
+        return bool(values) and values[-1] in _TRUE_WORDS
 
 
 def parse_cpu_features(features: Sequence[str]) -> CpuFeatures:
@@ -141,15 +154,19 @@ def _metric_size(text: str) -> int:
     return size
 
 
-def cpu_properties(listed: Mapping[str, str], version: QemuVersion) -> dict[str, str]:
-    """The x86 CPU type's properties: those the catalogue lists, and those it leaves out.
+def cpu_properties(model: str, listed: Mapping[str, str], version: QemuVersion) -> dict[str, str]:
+    """The properties of ``model``'s CPU type: the catalogue's (those of qemu64,
+    which every model has), those QEMU does not list, and max's and host's own.
 
     >>> from topology import qemu_version
-    >>> cpu_properties({}, qemu_version("10.0"))
+    >>> cpu_properties("qemu64", {}, qemu_version("10.0"))
     {'legacy-cache': 'bool', 'legacy-multi-node': 'bool'}
+    >>> sorted(cpu_properties("host", {}, qemu_version("7.2")))
+    ['host-cache-info', 'legacy-cache', 'migratable']
     """
     unlisted = {name: "bool" for name, first in _UNLISTED.items() if version.at_least(first)}
-    return {**listed, **unlisted}
+    own = dict.fromkeys(_MAX_ONLY, "bool") if model in ("max", "host") else {}
+    return {**listed, **unlisted, **own}
 
 
 def check_globals(
@@ -250,7 +267,7 @@ def check_plus_minus(
         kind = properties.get(name)
         if kind is None:
             raise BoardError(f"Property '{qom_type}.{name}' not found", what=name)
-        if kind != "bool" and name == "lbr-fmt" and not version.at_least("10.0"):
+        if kind != "bool" and name in ("lbr-fmt", "lbr_fmt") and not version.at_least("10.0"):
             raise _lbr_fmt_abort("on" if name in parsed.plus else "off")
         if kind in _UNSIGNED_MAX:
             raise BoardError(f"Parameter '{name}' expects uint64", what=name)

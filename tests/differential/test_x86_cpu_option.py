@@ -41,7 +41,7 @@ SIZES = ["1G", "2.5G", "1000", "1k", "abc", "1X", ""]
 def _names(version: str) -> list[str]:
     listed = cpu_device_properties("x86_64", qemu_version(version))
     assert listed is not None
-    return sorted(cpu_properties(listed, qemu_version(version)))
+    return sorted(cpu_properties("max", listed, qemu_version(version)))
 
 
 @st.composite

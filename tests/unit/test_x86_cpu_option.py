@@ -148,6 +148,12 @@ ROWS: list[tuple[tuple[str, ...], str, int, list[str]]] = [
         [_P + "../../util/error.c:59: error_setv: Assertion `*errp == NULL' failed."],
     ),
     (
+        ("7.2",),
+        "qemu64,+lbr_fmt",
+        -6,
+        [_P + "../../util/error.c:59: error_setv: Assertion `*errp == NULL' failed."],
+    ),
+    (
         ("10.0", "11.1"),
         "qemu64,lbr-fmt",
         1,
@@ -163,6 +169,23 @@ ROWS: list[tuple[tuple[str, ...], str, int, list[str]]] = [
         [_P + "CPU model 'qemu64' doesn't support legacy-cache=off"],
     ),
     (("10.0", "11.1"), "qemu64,legacy-multi-node=on", 0, []),
+    # max and host have two properties of their own (libvirt: -cpu host,migratable=on).
+    (("7.2", "10.0", "11.1"), "max,host-cache-info=on,migratable=off", 0, []),
+    (
+        ("7.2", "10.0", "11.1"),
+        "host,migratable=on",
+        1,
+        [_P + "CPU model 'host' requires KVM or HVF"],
+    ),
+    (
+        ("7.2", "10.0", "11.1"),
+        "qemu64,migratable=on",
+        1,
+        [
+            _P + "can't apply global qemu64-x86_64-cpu.migratable=on: Property "
+            "'qemu64-x86_64-cpu.migratable' not found"
+        ],
+    ),
     (
         ("11.1",),
         "host,+tsc-deadline",
@@ -240,3 +263,10 @@ def test_enforce_with_unmodelled_warnings_is_not_judged() -> None:
     # QEMU 11.1 refuses this (vmx adds VMX capability lines TCG lacks).
     with pytest.raises(UnsupportedOptionError):
         _start("11.1", "qemu64,vmx=on,enforce=on")
+
+
+def test_hv_vpindex_is_refused_only_under_tcg() -> None:
+    # Not observed (no KVM here): 7.2 refuses it as TCG cannot set the VP
+    # index; under KVM it is what libvirt writes for Windows guests.
+    argv = ["qemu-system-x86_64", "-accel", "kvm", "-machine", "q35", "-cpu", "host,hv-vpindex=on"]
+    assert QemuSimulator([*argv, "-smp", "2"], version="7.2").stderr_lines == ()
