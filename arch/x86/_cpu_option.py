@@ -66,7 +66,10 @@ _INT_RANGES: Final = {
 }
 # qemu_strtou64, base 0: decimal, 0x hexadecimal, 0 octal; a minus wraps.
 _UNSIGNED: Final = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
-_METRIC: Final = re.compile(r"(\d+(?:\.\d*)?)\s*([bkmgtpeBKMGTPE]?)")
+_METRIC: Final = re.compile(r"(\d+(?:\.\d*)?)([bkmgtpeBKMGTPE]?)")
+# More digits than any 64-bit number has: out of range, without converting
+# (Python refuses to convert more than 4,300 digits).
+_MAX_DIGITS: Final = 30
 _DECIMAL: Final = re.compile(r"-?\d+")
 
 
@@ -145,7 +148,8 @@ def parse_cpu_features(features: Sequence[str]) -> CpuFeatures:
 def _metric_size(text: str) -> int:
     # qemu_strtosz_metric: a number, a fraction allowed, and a unit of 1000s.
     match = _METRIC.fullmatch(text)
-    if match is None:
+    # A fraction needs a unit other than bytes; too many digits is out of range.
+    if match is None or len(match[1]) > _MAX_DIGITS or ("." in match[1] and match[2] in "bB"):
         raise BoardError(f"bad numerical value {text}", what="tsc-freq", value=text)
     unit = 1000 ** "BKMGTPE".index(match[2].upper() or "B")
     size = int(float(match[1]) * unit) if "." in match[1] else int(match[1]) * unit
@@ -238,6 +242,8 @@ def _lbr_fmt_abort(value: str) -> BoardError:
 
 def _check_unsigned(prefix: str, name: str, kind: str, value: str) -> None:
     match = _UNSIGNED.fullmatch(value)
+    if match and len(match[2]) > _MAX_DIGITS:
+        match = None  # out of 64 bits: "expects uint64" like a non-number
     number = int(match[2], 0) if match and match[2][1:2] in ("x", "X") else None
     if match and number is None:
         number = int(match[2], 8) if match[2].startswith("0") else int(match[2])
@@ -251,7 +257,7 @@ def _check_unsigned(prefix: str, name: str, kind: str, value: str) -> None:
 
 def _integer_in_range(name: str, value: str) -> bool:
     bounds = _INT_RANGES.get(name)
-    if bounds is None or _DECIMAL.fullmatch(value) is None:
+    if bounds is None or _DECIMAL.fullmatch(value) is None or len(value) > _MAX_DIGITS:
         return False
     return bounds[0] <= int(value) <= bounds[1]
 

@@ -17,6 +17,8 @@ _P = "qemu-system-x86_64: "
 _W = _P + "warning: "
 _TCG = _W + "TCG doesn't support requested feature: "
 
+# More digits than Python converts by default (4,300).
+_MANY_NINES = "9" * 5000
 _AMBIGUOUS = [
     _W + 'Ambiguous CPU model string. Don\'t mix both "+x2apic" and "x2apic=on"',
     _W + 'Ambiguous CPU model string. Don\'t mix both "-pcid" and "pcid=on"',
@@ -88,6 +90,25 @@ ROWS: list[tuple[tuple[str, ...], str, int, list[str]]] = [
         [_P + "Invalid parameter type for 'model-id', expected: string"],
     ),
     (("7.2", "10.0", "11.1"), "qemu64,tsc-freq=abc", 1, [_P + "bad numerical value abc"]),
+    # A fraction needs a unit other than bytes (observed on 11.1).
+    (("11.1",), "qemu64,tsc-freq=1.5", 1, [_P + "bad numerical value 1.5"]),
+    (("11.1",), "qemu64,tsc-freq=1.5k", 0, []),
+    (("11.1",), "qemu64,tsc-freq=1 G", 1, [_P + "bad numerical value 1 G"]),
+    (
+        ("11.1",),
+        f"qemu64,tsc-freq={_MANY_NINES}.5G",
+        1,
+        [f"{_P}bad numerical value {_MANY_NINES}.5G"],
+    ),
+    (
+        ("11.1",),
+        f"qemu64,level={_MANY_NINES}",
+        1,
+        [
+            f"{_P}can't apply global qemu64-x86_64-cpu.level={_MANY_NINES}: Parameter 'level' "
+            "expects uint64"
+        ],
+    ),
     (
         ("10.0", "11.1"),
         "qemu64,+x2apic,x2apic=on,-pcid,pcid=on",
