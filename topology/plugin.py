@@ -57,7 +57,13 @@ from topology._parse.cint import UINT32_MASK, as_int32, parse_uint64
 from topology._parse.command_line import UnsupportedOptionError
 from topology._parse.memory import RamLayout
 from topology._parse.qdict import qdict_order
-from topology._parse.qom_props import INT32, UINT32, read_int_prop, reject_unknown_props
+from topology._parse.qom_props import (
+    INT32,
+    UINT32,
+    parse_qemu_bool,
+    read_int_prop,
+    reject_unknown_props,
+)
 from topology._registry import ENTRY_POINT_GROUP
 from topology._resolve.board import BoardContext
 from topology._resolve.compat import versioned_machine_type
@@ -118,6 +124,7 @@ __all__ = [
     "deleted_by_age",
     "deprecated_by_age",
     "no_hotplug_handler",
+    "parse_qemu_bool",
     "parse_uint64",
     "qdict_order",
     "read_int_prop",

@@ -17,7 +17,7 @@ from typing import Final
 
 from arch.loongarch._releases import VirtRelease
 from topology import BoardError, MachineType, ParameterError
-from topology.plugin import UnsupportedOptionError
+from topology.plugin import UnsupportedOptionError, parse_qemu_bool
 
 __all__ = [
     "ABSTRACT_CPU_TYPE",
@@ -37,8 +37,6 @@ ABSTRACT_CPU_TYPE: Final = "loongarch-cpu"
 #: (QEMU 10.0 on): its topology ids, defaulting to 0, and ``node-id`` (-1).
 TOPOLOGY_PROPS: Final = ("socket-id", "core-id", "thread-id", "node-id")
 #: What QEMU's boolean property parser takes (``qapi_bool_parse``).
-_TRUE_WORDS: Final = ("on", "yes", "true", "y")
-_FALSE_WORDS: Final = ("off", "no", "false", "n")
 
 
 def cpu_type(model: str) -> str:
@@ -114,7 +112,7 @@ def check_cpu_features(model: str, features: list[str], release: VirtRelease) ->
         name, _, value = feature.partition("=")
         prefix = f"can't apply global {qom_type}.{name}={value}: "
         if name in booleans:
-            if value not in _TRUE_WORDS + _FALSE_WORDS:
+            if parse_qemu_bool(value) is None:
                 raise BoardError(
                     f"{prefix}Parameter '{name}' expects 'on' or 'off'", what=name, value=value
                 )

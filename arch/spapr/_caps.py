@@ -28,15 +28,13 @@ from collections.abc import Mapping
 from typing import Final
 
 from topology import BoardError, MachineType, QemuVersion, QemuWarning
-from topology.plugin import release_key
+from topology.plugin import parse_qemu_bool, release_key
 
 __all__ = ["check_caps"]
 
 _BEFORE_POWER8: Final = ("power5", "power6", "power7", "970")
 _TRISTATE: Final = ("broken", "workaround", "fixed")
 _IBS: Final = ("broken", "workaround", "fixed-ibs", "fixed-ccd", "fixed-na")
-_TRUE: Final = frozenset({"on", "yes", "true", "y"})
-_FALSE: Final = frozenset({"off", "no", "false", "n"})
 
 
 def _release(machine_type: MachineType) -> tuple[int, ...]:
@@ -69,11 +67,10 @@ def _given(options: Mapping[str, str], name: str, values: tuple[str, ...] | None
         return None
     lowered = text.lower()
     if values is None:
-        if lowered in _TRUE:
-            return "on"
-        if lowered in _FALSE:
-            return "off"
-        return None  # the property setter's own error is not modelled here
+        value = parse_qemu_bool(lowered)
+        if value is None:
+            return None  # the property setter's own error is not modelled here
+        return "on" if value else "off"
     return lowered if lowered in values else None
 
 

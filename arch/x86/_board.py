@@ -165,15 +165,17 @@ def check_board(
     # of the first (observed on 7.2 and 10.0).
     per_cpu = tcg_feature_warnings(machine_type, options, version)
     found.extend(per_cpu)
-    if enforced(features) and accel == "tcg" and unmodelled_features(features, version):
+    enforce = enforced(features)
+    unmodelled = unmodelled_features(features, version) if enforce and accel == "tcg" else []
+    if unmodelled:
         raise UnsupportedOptionError(
             f"cputopo: -cpu {model},enforce=on with "
-            f"{', '.join(unmodelled_features(features, version))}: the warnings QEMU "
+            f"{', '.join(unmodelled)}: the warnings QEMU "
             "prints for these (and so whether enforce refuses them) are not modelled",
             what="cpu",
             value=options.get("cpu", model),
         )
-    if per_cpu and enforced(features):
+    if per_cpu and enforce:
         # Every vCPU has the boot CPU's features, so only the first can fail.
         error = BoardError("TCG doesn't support requested features", what="cpu", value=model)
         error.warnings = tuple(found)

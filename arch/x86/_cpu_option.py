@@ -19,7 +19,7 @@ from typing import Final
 import attrs
 
 from topology import BoardError, QemuVersion, QemuWarning
-from topology.plugin import UnsupportedOptionError
+from topology.plugin import UnsupportedOptionError, parse_qemu_bool
 
 __all__ = [
     "CpuFeatures",
@@ -29,8 +29,6 @@ __all__ = [
     "parse_cpu_features",
 ]
 
-_TRUE_WORDS: Final = ("on", "yes", "true", "y")
-_FALSE_WORDS: Final = ("off", "no", "false", "n")
 # Set through the CPU's topology, never as -cpu globals that every CPU shares.
 _TOPOLOGY_IDS: Final = frozenset(
     {"apic-id", "socket-id", "die-id", "module-id", "core-id", "thread-id", "node-id"}
@@ -94,7 +92,7 @@ class CpuFeatures:
         True
         """
         values = [value for prop, value in self.globals if prop == name]
-        return bool(values) and values[-1] in _TRUE_WORDS
+        return bool(values) and parse_qemu_bool(values[-1]) is True
 
 
 def parse_cpu_features(features: Sequence[str]) -> CpuFeatures:
@@ -193,7 +191,7 @@ def check_globals(
                 f"{prefix}Property '{qom_type}.{name}' is not writable", what=name, value=value
             )
         if kind == "bool":
-            if value not in _TRUE_WORDS + _FALSE_WORDS:
+            if parse_qemu_bool(value) is None:
                 raise BoardError(
                     f"{prefix}Parameter '{name}' expects 'on' or 'off'", what=name, value=value
                 )

@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Final
 
 from topology import MachineType, QemuVersion, QemuWarning, VmView
-from topology.plugin import release_key
+from topology.plugin import parse_qemu_bool, release_key
 
 __all__ = [
     "enforced",
@@ -54,7 +54,6 @@ _DEPENDS: Final = "This feature depends on other features that were not requeste
 # Features that turn on more feature words than their own bit (not modelled).
 _MORE_WORDS: Final = frozenset({"vmx", "arch-lbr", "intel-pt"})
 _CONFLICTS: Final = "this feature conflicts with "
-_TRUE: Final = frozenset({"on", "yes", "true", "y"})
 
 
 def _captured(version: QemuVersion) -> str:
@@ -72,6 +71,9 @@ def _data(captured: str) -> dict[str, object]:
 
 
 def _feature_settings(features: Sequence[str]) -> dict[str, bool]:
+    # Each feature's final state: the globals, then every +name, then every
+    # -name. Unlike parse_cpu_features it never refuses (a bad tsc-freq is
+    # refused before any of this is asked).
     settings: dict[str, bool] = {}
     plus: list[str] = []
     minus: list[str] = []
@@ -82,7 +84,7 @@ def _feature_settings(features: Sequence[str]) -> dict[str, bool]:
             minus.append(feature[1:])
         elif "=" in feature:
             name, value = feature.split("=", 1)
-            settings[name.replace("_", "-")] = value in _TRUE
+            settings[name.replace("_", "-")] = parse_qemu_bool(value) is True
         elif feature:
             settings[feature.replace("_", "-")] = True
     settings.update({name.replace("_", "-"): True for name in plus})

@@ -7,10 +7,26 @@ from collections.abc import Mapping
 from topology._errors import ParameterError
 from topology._parse.qdict import qdict_order
 
-__all__ = ["INT32", "UINT32", "read_int_prop", "reject_unknown_props"]
+__all__ = ["INT32", "UINT32", "parse_qemu_bool", "read_int_prop", "reject_unknown_props"]
 
 INT32 = (-(2**31), 2**31 - 1, "int32_t")
 UINT32 = (0, 2**32 - 1, "uint32_t")
+
+
+def parse_qemu_bool(text: str) -> bool | None:
+    """A boolean property's text as QEMU reads it (``qapi_bool_parse``); None if it is none.
+
+    QEMU takes ``on``, ``yes``, ``true``, ``y`` and ``off``, ``no``, ``false``,
+    ``n``, case included; anything else "expects 'on' or 'off'".
+
+    >>> parse_qemu_bool("y"), parse_qemu_bool("off"), parse_qemu_bool("maybe")
+    (True, False, None)
+    """
+    if text in ("on", "yes", "true", "y"):
+        return True
+    if text in ("off", "no", "false", "n"):
+        return False
+    return None
 
 
 def read_int_prop(
