@@ -124,6 +124,7 @@ class PluginHooks:
     check_reset: Callable[[BoardContext], Sequence[QemuWarning]] | None
     qmp_commands: Callable[[BoardContext], Mapping[str, QmpCommand]] | None
     qom_links: Callable[[BoardContext], Mapping[str, str]] | None
+    reset_unplugs: Callable[[VmView], Sequence[int]] | None
     deleted_devices: Callable[[VmView, int], Sequence[Mapping[str, object]]] | None
     unplug_rejected: Callable[[VmView, int], Sequence[tuple[str, Mapping[str, object]]]] | None
     child_devices: Callable[[VmView, int], Mapping[str, str]] | None

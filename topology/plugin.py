@@ -298,6 +298,12 @@ class OptionalHooks(Protocol):
         does, and ``qom-get`` of the property itself reads the target's path."""
         ...
 
+    def reset_unplugs(self, vm: VmView) -> Sequence[int]:
+        """The slots whose pending unplug a machine reset completes, in the order
+        QEMU removes them (pseries: every pending core, as a reset releases each
+        DRC waiting for the guest); without this hook, none."""
+        ...
+
     def deleted_devices(self, vm: VmView, slot_index: int) -> Sequence[Mapping[str, object]]:
         """The ``DEVICE_DELETED`` event data QEMU sends, in order, when the CPU
         device in ``slot_index`` goes away (child devices first); without this

@@ -17,6 +17,7 @@ from topology.plugin import (
     BoardContext,
     CpuSlot,
     RamLayout,
+    VmView,
     deprecated_by_age,
     release_key,
     releases_between,
@@ -115,6 +116,7 @@ class SpaprPlugin:
             "deleted_devices",
             "child_devices",
             "unplug_rejected",
+            "reset_unplugs",
         }
     )
 
@@ -228,6 +230,17 @@ class SpaprPlugin:
         if options.get("accel", "tcg") != "tcg":
             return []
         return _caps.check_caps(machine_type, options, version)
+
+    def reset_unplugs(self, vm: VmView) -> list[int]:
+        """A reset releases every DRC whose unplug waits for the guest (observed on
+        QEMU 10.0: ``system_reset`` after ``device_del`` of a core given with
+        ``-device`` sends its ``DEVICE_DELETED`` events, then ``RESET``)."""
+        pending = []
+        for slot in vm.slots:
+            state = vm.state(slot.index)
+            if state is not None and state.unplug_pending:
+                pending.append(slot.index)
+        return pending
 
     def check_machine_options(self, board: BoardContext) -> None:
         machine_type, options = board.machine_type, board.options

@@ -382,6 +382,22 @@ class VirtualMachine:
         self._announce_deleted(index)
         self._empty(index)
 
+    def reset(self) -> None:
+        """A machine reset (``system_reset``): the pending unplugs a reset completes
+        go (the plugin's optional ``reset_unplugs``), then the board's reset checks
+        run again and print their warnings (pseries capabilities under TCG).
+
+        The ``RESET`` event is the caller's: its reason says who asked.
+        """
+        plugin = hooks(self.machine.arch)
+        released = [] if plugin.reset_unplugs is None else list(plugin.reset_unplugs(self))
+        for index in released:
+            self._announce_deleted(index)
+            self._empty(index)
+        if plugin.check_reset is not None:
+            for warning in plugin.check_reset(self.board):
+                self.emit_warning(warning)
+
     def reject_unplug(self, device: str) -> None:
         """The guest refuses to release ``device``: the CPU stays, its unplug no longer pending.
 

@@ -229,6 +229,25 @@ def read_command_line(argv: Sequence[str]) -> CommandLine:
     return CommandLine(binary=binary, target=target, options=tuple(options))
 
 
+def taken_arguments(argv: Sequence[str], name: str) -> list[str | None]:
+    """Each occurrence of option ``name`` in a command line ``read_command_line``
+    accepted, modelled or not: its argument, or None for a flag (``-S``).
+
+    >>> taken_arguments(["qemu-system-x86_64", "-S", "-name", "vm1"], "name")
+    ['vm1']
+    """
+    found: list[str | None] = []
+    position = 1
+    while position < len(argv):
+        word = argv[position]
+        spelled = word[2:] if word.startswith("--") else word[1:]
+        takes = _TAKES_ARGUMENT.get(spelled, False)
+        if spelled == name:
+            found.append(argv[position + 1] if takes and position + 1 < len(argv) else None)
+        position += 2 if takes else 1
+    return found
+
+
 def _asks_help(value: str) -> bool:
     # QEMU lists the CPU models or accelerators for "help" or "?" (is_help_option).
     return value.split(",", 1)[0] in ("help", "?")

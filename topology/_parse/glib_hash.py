@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-__all__ = ["reported_unknown_member"]
+__all__ = ["hash_table_order", "replayed_hash_table_order", "reported_unknown_member"]
 
 _MASK: Final = 0xFFFFFFFF
 _QDICT_BUCKETS: Final = 512
@@ -145,6 +145,13 @@ class _GlibHashSet:
             del self.hashes[self.size :], self.keys[self.size :]
         self.occupied = self.nodes
 
+    def in_slot_order(self) -> list[str]:
+        return [
+            key
+            for hash_value, key in zip(self.hashes, self.keys, strict=True)
+            if hash_value >= 2 and key is not None
+        ]
+
     def first(self) -> str | None:
         for hash_value, key in zip(self.hashes, self.keys, strict=True):
             if hash_value >= 2:
@@ -169,3 +176,33 @@ def reported_unknown_member(given: Sequence[str], known: Iterable[str]) -> str |
     for member in known:
         table.discard(member)
     return table.first()
+
+
+def hash_table_order(keys: Sequence[str]) -> list[str]:
+    """The order GLib iterates a string-keyed ``GHashTable`` filled with ``keys`` in turn.
+
+    QOM keeps an object's properties (its children among them) in such a table,
+    so this is the order QEMU walks ``/objects`` or ``/machine/peripheral`` in
+    (checked against QEMU's ``query-memdev`` and ``qom-list``).
+
+    >>> hash_table_order(["m1", "m0", "mz"])
+    ['m0', 'mz', 'm1']
+    """
+    return replayed_hash_table_order([(key, True) for key in keys])
+
+
+def replayed_hash_table_order(history: Sequence[tuple[str, bool]]) -> list[str]:
+    """:func:`hash_table_order` after a history of insertions (``(key, True)``) and
+    removals (``(key, False)``): a removed key leaves a tombstone that can move
+    the keys added after it.
+
+    >>> replayed_hash_table_order([("a", True), ("b", True), ("a", False)])
+    ['b']
+    """
+    table = _GlibHashSet()
+    for key, added in history:
+        if added:
+            table.add(key)
+        else:
+            table.discard(key)
+    return table.in_slot_order()

@@ -136,6 +136,12 @@ def read_object(text: str, *, spelled: str, version: QemuVersion) -> MemoryBacke
     for member in tree:
         if member not in _MEMBERS[qom_type]:
             raise fail(f"Invalid parameter '{member}'", member)
+    if "host-nodes" in tree or tree.get("policy", "default") != "default":
+        # QEMU binds the memory to the host's NUMA nodes (and refuses a policy
+        # without host-nodes when it creates the backend): host-specific.
+        raise UnsupportedOptionError(
+            f"cputopo: {where}: host NUMA policies are not modelled", what="policy"
+        )
     raw_size = tree.get("size")
     if raw_size is None:
         raise fail("Parameter 'size' is missing", "size")

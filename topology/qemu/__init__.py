@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from topology._parse.command_line import UnsupportedOptionError
 from topology.qemu._simulator import (
+    NOT_MODELLED,
     QemuCrashError,
     QemuNotRunningError,
     QemuSimulator,
@@ -28,6 +29,7 @@ from topology.qemu._simulator import (
 from topology.qemu._validate import Finding, PlanStep, ValidationReport, read_plan, validate
 
 __all__ = [
+    "NOT_MODELLED",
     "Finding",
     "PlanStep",
     "QemuCrashError",
@@ -41,5 +43,6 @@ __all__ = [
 ]
 
 for _name in __all__:
-    globals()[_name].__module__ = __name__
+    if _name != "NOT_MODELLED":
+        globals()[_name].__module__ = __name__
 del _name

@@ -4,22 +4,49 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from topology._errors import HelpRequested, ParameterError, QemuAbortError, TopologyError
 from topology._model.qom import CONTAINERS, resolve_qom_path
 from topology._model.start import start_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
-from topology._parse.command_line import UnsupportedOptionError, program_name, read_command_line
+from topology._parse.command_line import (
+    UnsupportedOptionError,
+    program_name,
+    read_command_line,
+    taken_arguments,
+)
 from topology._parse.device import as_text_error
 from topology._parse.first_pass import plan_start
+from topology._parse.glib_hash import replayed_hash_table_order
+from topology._parse.keyval import parse_keyval
+from topology._parse.memory_backend import read_object
 from topology._registry import hooks
 from topology._versions import QemuVersion, qemu_version
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 from topology.plugin import QmpCommand
+from topology.qemu import _discovery
+from topology.qemu._hmp import HmpCommands, run_hmp_line
+from topology.qemu._memory_replies import (
+    info_numa,
+    memdev_entry,
+    query_memdev,
+    query_memory_size_summary,
+)
 from topology.qemu._qmp_args import check_arguments, device_add_props
+from topology.qemu._run_state import RunState
 
-__all__ = ["QemuCrashError", "QemuNotRunningError", "QemuSimulator", "QemuStartError"]
+__all__ = [
+    "NOT_MODELLED",
+    "QemuCrashError",
+    "QemuNotRunningError",
+    "QemuSimulator",
+    "QemuStartError",
+]
+
+#: The error class of the stand-in's reply to a command QEMU has but the stand-in
+#: does not model (or arguments of it that it does not model). No QEMU sends it.
+NOT_MODELLED = "CputopoNotModelled"
 
 
 class QemuStartError(TopologyError):
@@ -159,6 +186,15 @@ class QemuSimulator:
             ) from None
         self.stderr_lines: tuple[str, ...] = tuple(_render_warnings(self.program, self.vm.warnings))
         self.exit_code: int | None = None
+        self._target = self.program.removeprefix("qemu-system-")
+        paused = bool(taken_arguments(self.argv, "S"))
+        self._run_state = RunState("prelaunch" if paused else "running")
+        # The children /machine/peripheral and /machine/peripheral-anon had, added
+        # and removed in turn: the order qom-list gives depends on that history.
+        self._container_history: list[tuple[str, bool]] = [
+            (state.qom_path, True)
+            for _, state in sorted(self.vm.snapshot().items(), key=lambda item: item[1].created)
+        ]
 
     @property
     def stderr(self) -> str:
@@ -172,9 +208,30 @@ class QemuSimulator:
 
     def events(self) -> list[dict[str, object]]:
         """The QMP events sent since the last call, oldest first, without timestamps."""
-        self._events.extend(self.vm.take_events())
+        self._take_model_events()
         events, self._events = self._events, []
         return events
+
+    def _emit(self, events: Sequence[dict[str, object]]) -> None:
+        """Queue events after those the model sent so far."""
+        self._take_model_events()
+        self._events.extend(events)
+
+    def _take_model_events(self) -> None:
+        events = self.vm.take_events()
+        self._track_containers(events)
+        self._events.extend(events)
+
+    def _track_containers(self, events: Sequence[dict[str, object]]) -> None:
+        for event in events:
+            data = event.get("data")
+            if event.get("event") == "DEVICE_DELETED" and isinstance(data, dict):
+                path = data.get("path")
+                if isinstance(path, str) and any(
+                    path == f"{container}/{path.rsplit('/', 1)[-1]}"
+                    for container in _DEVICE_CONTAINERS
+                ):
+                    self._container_history.append((path, False))
 
     def qmp(self, command: str, arguments: Mapping[str, object] | None = None) -> dict[str, Any]:
         """Run one QMP command: QEMU's reply, ``{"return": ...}`` or ``{"error": {...}}``.
@@ -204,11 +261,18 @@ class QemuSimulator:
             )
         handler = self._handlers().get(command)
         if handler is None:
+            if _discovery.has_command(self._target, self.version, command):
+                return _error(
+                    NOT_MODELLED,
+                    f"cputopo: QEMU {self.version} has the command {command}; "
+                    "the stand-in does not model it",
+                )
             return _error("CommandNotFound", f"The command {command} has not been found")
         try:
             return {"return": handler(arguments)}
-        except UnsupportedOptionError:
-            raise  # not QEMU's answer: the stand-in does not model it
+        except UnsupportedOptionError as unmodelled:
+            # Not QEMU's answer: the stand-in says so in a reply no QEMU sends.
+            return _error(NOT_MODELLED, unmodelled.message)
         except TopologyError as error:
             if error.crash_signal is not None:
                 self._running = False
@@ -218,6 +282,7 @@ class QemuSimulator:
                 raise crash from None
             return _error(error.qmp_class, error.message)
         finally:
+            self._take_model_events()
             # What QEMU printed while running it (a plugged CPU's warnings): in a
             # monitor command QEMU 7.2 and 10.0 name no program, 11.1 does
             # (observed; 10.1-11.0 were not run and answer as 10.0).
@@ -235,6 +300,29 @@ class QemuSimulator:
     def _handlers(self) -> dict[str, Callable[[dict[str, object]], object]]:
         handlers: dict[str, Callable[[dict[str, object]], object]] = {
             "query-version": self._query_version,
+            "query-status": self._no_arguments(
+                lambda: self._run_state.query_status(self.vm.machine.qemu_version)
+            ),
+            "cont": self._no_arguments(lambda: self._change_state(self._run_state.cont())),
+            "stop": self._no_arguments(lambda: self._change_state(self._run_state.stop())),
+            "system_reset": self._no_arguments(self._system_reset),
+            "system_powerdown": self._no_arguments(self._system_powerdown),
+            "query-name": self._no_arguments(self._query_name),
+            "query-target": self._no_arguments(lambda: {"arch": self._target}),
+            "query-kvm": self._no_arguments(self._query_kvm),
+            "query-commands": self._no_arguments(
+                lambda: _discovery.captured(self._target, self.version, "query-commands")
+            ),
+            "query-machines": self._query_machines,
+            "query-cpu-definitions": self._no_arguments(self._query_cpu_definitions),
+            "query-memdev": self._no_arguments(self._query_memdev),
+            "query-memory-size-summary": self._no_arguments(
+                lambda: query_memory_size_summary(
+                    self._target, self.version, self.vm.memory.ram_size
+                )
+            ),
+            "human-monitor-command": self._human_monitor_command,
+            "qom-list": self._qom_list,
             "query-hotpluggable-cpus": self._no_arguments(lambda: query_hotpluggable_cpus(self.vm)),
             "query-cpus-fast": self._no_arguments(lambda: query_cpus_fast(self.vm)),
             "device_add": self._device_add,
@@ -370,6 +458,201 @@ class QemuSimulator:
 
         return run
 
+    # -- run state, discovery, memory, HMP -------------------------------------------
+
+    def _change_state(self, change: tuple[RunState, list[dict[str, object]]]) -> object:
+        self._run_state, events = change
+        self._emit(events)
+        return {}
+
+    def _system_reset(self) -> object:
+        """Pending unplugs a reset completes go first (their DEVICE_DELETED events),
+        then RESET; the board's reset checks print their warnings again."""
+        self.vm.reset()
+        # QEMU resets in its main loop, not in the monitor: its warnings name the
+        # program in every release (observed on 7.2, pseries capabilities).
+        for warning in self.vm.take_warnings():
+            self.stderr_lines += (f"{self.program}: {warning}", *(warning.hint or "").splitlines())
+        return self._change_state(self._run_state.reset())
+
+    def _system_powerdown(self) -> object:
+        self._emit([{"event": "POWERDOWN"}])
+        return {}
+
+    def _query_name(self) -> object:
+        """``-name NAME`` or ``-name guest=NAME,...`` (the last one given); ``{}`` without."""
+        names = [value for value in taken_arguments(self.argv, "name") if value is not None]
+        if not names:
+            return {}
+        tree, _ = parse_keyval(names[-1], option="-name", implied_key="guest")
+        guest = tree.get("guest")
+        return {} if guest is None else {"name": guest}
+
+    def _query_kvm(self) -> object:
+        captured = _discovery.captured(self._target, self.version, "query-kvm")
+        enabled = self.vm.machine.options.get("accel", "tcg") == "kvm"
+        return {"enabled": enabled, "present": captured["present"]}
+
+    def _query_machines(self, arguments: dict[str, object]) -> object:
+        # compat-props came with QEMU 9.1; what it adds is not captured.
+        accepted = {"compat-props": (bool, False)} if self.version.at_least("9.1") else {}
+        check_arguments(arguments, accepted)
+        if arguments.get("compat-props"):
+            raise UnsupportedOptionError(
+                "cputopo: query-machines compat-props=true is not modelled", what="compat-props"
+            )
+        return _discovery.captured(self._target, self.version, "query-machines")
+
+    def _query_cpu_definitions(self) -> object:
+        if self.vm.machine.options.get("accel", "tcg") != "tcg":
+            # Which features a model lacks then depends on the host's CPU.
+            raise UnsupportedOptionError(
+                "cputopo: query-cpu-definitions is modelled under TCG only",
+                what="query-cpu-definitions",
+            )
+        return _discovery.cpu_definitions(self._target, self.version, self.vm.machine.name)
+
+    def _query_memdev(self) -> object:
+        entries = []
+        for text in read_command_line(self.argv).values("object"):
+            backend = read_object(text, spelled="-object", version=self.version)
+            entries.append(memdev_entry(backend.id, backend.size, text))
+        children = [entry["id"] for entry in entries] + self._monitor_objects()
+        if not self._ram_has_backend():
+            machines = _discovery.captured(self._target, self.version, "query-machines")
+            for machine in machines:
+                if machine["name"] == self.vm.machine.name and "default-ram-id" in machine:
+                    ram_id = machine["default-ram-id"]
+                    entries.append(memdev_entry(ram_id, self.vm.memory.ram_size, None))
+                    children.append(ram_id)
+        return query_memdev(entries, children)
+
+    def _monitor_objects(self) -> list[str]:
+        """The monitors' objects under ``/objects``, created after the ``-object``
+        backends and before the default RAM one (observed on 11.1).
+
+        QEMU 11.1 makes each monitor a child of ``/objects`` (``compat_monitorN``
+        for ``-qmp`` and ``-monitor``, observed); 10.0 does not, and 10.1-11.0 were
+        not run and answer as 10.0.
+        """
+        if not self.version.at_least("11.1"):
+            return []
+        names: list[str] = []
+        for word, value in zip(self.argv, self.argv[1:], strict=False):
+            option = word.lstrip("-")
+            if option in ("qmp", "qmp-pretty", "monitor") and value != "none":
+                names.append(f"compat_monitor{len(names)}")
+            elif option == "mon":
+                raise UnsupportedOptionError(
+                    "cputopo: query-memdev with -mon on QEMU 11.1: where its monitor object "
+                    "goes is not modelled",
+                    what="mon",
+                )
+        return names
+
+    def _ram_has_backend(self) -> bool:
+        """Whether the RAM comes from a backend the command line names (NUMA nodes'
+        ``memdev``, ``-machine memory-backend``): QEMU then creates no default one."""
+        numa = self.vm.numa
+        if numa is not None and any(node.memdev is not None for node in numa.nodes):
+            return True
+        return "memory-backend" in self.vm.machine.options
+
+    def _human_monitor_command(self, arguments: dict[str, object]) -> object:
+        check_arguments(arguments, {"command-line": (str, True), "cpu-index": (int, False)})
+        cpus = query_cpus_fast(self.vm)
+        current = cpus[0]["cpu-index"] if cpus else None
+        if "cpu-index" in arguments:
+            if not any(cpu["cpu-index"] == arguments["cpu-index"] for cpu in cpus):
+                raise ParameterError("Parameter 'cpu-index' expects a CPU number", what="cpu-index")
+            current = arguments["cpu-index"]
+        names = _discovery.hmp_names(self._target, self.version)
+        if names is None:
+            raise UnsupportedOptionError(
+                f"cputopo: no HMP command list of qemu-system-{self._target} {self.version} "
+                "was captured",
+                what="human-monitor-command",
+            )
+        line = arguments["command-line"]
+        assert isinstance(line, str)
+        hmp = HmpCommands(
+            commands={
+                "stop": lambda: self._hmp_run("stop"),
+                "cont": lambda: self._hmp_run("cont"),
+                "c": lambda: self._hmp_run("cont"),
+                "system_reset": lambda: self._hmp_run("system_reset"),
+                "system_powerdown": lambda: self._hmp_run("system_powerdown"),
+            },
+            info={
+                "cpus": lambda: _info_cpus(cpus, current, self._target),
+                "hotpluggable-cpus": self._info_hotpluggable_cpus,
+                "numa": lambda: info_numa(self.vm.memory.node_memory, cpus),
+                "status": self._run_state.info_status,
+            },
+            known_commands=names[0],
+            known_info=names[1],
+            help_text=_discovery.captured(self._target, self.version, "hmp-help"),
+            info_text=_discovery.captured(self._target, self.version, "hmp-info"),
+        )
+        return run_hmp_line(line, hmp)
+
+    def _hmp_run(self, command: str) -> str:
+        self._handlers()[command]({})
+        return ""
+
+    def _info_hotpluggable_cpus(self) -> str:
+        try:
+            cpus = query_hotpluggable_cpus(self.vm)
+        except TopologyError as error:
+            return f"Error: {error.message}\n"
+        lines = ["Hotpluggable CPUs:"]
+        for cpu in cpus:
+            lines.append(f'  type: "{cpu["type"]}"')
+            lines.append(f'  vcpus_count: "{cpu["vcpus-count"]}"')
+            if "qom-path" in cpu:
+                lines.append(f'  qom_path: "{cpu["qom-path"]}"')
+            lines.append("  CPUInstance Properties:")
+            props = cpu["props"]
+            for name in _HMP_PROPS_ORDER:
+                if name in props:
+                    lines.append(f'    {name}: "{props[name]}"')
+        return "".join(f"{line}\n" for line in lines)
+
+    def _qom_list(self, arguments: dict[str, object]) -> object:
+        """``qom-list`` of the containers that hold CPU devices (``/machine/peripheral``,
+        ``/machine/peripheral-anon``): the class's ``type`` first, then the children
+        in the reverse of GLib's hash order (QEMU prepends each to its list)."""
+        check_arguments(arguments, {"path": (str, True)})
+        path = arguments["path"]
+        assert isinstance(path, str)
+        container = path.rstrip("/") if path != "/" else path
+        if container not in _DEVICE_CONTAINERS:
+            parent, _, name = container.rpartition("/")
+            known = {state.qom_path for state in self.vm.snapshot().values()}
+            if parent in _DEVICE_CONTAINERS and container not in known and "[" not in name:
+                # Every child of these containers is a CPU the model knows.
+                raise DeviceNotFound(f"Device '{path}' not found", what="path")
+            raise UnsupportedOptionError(
+                f"cputopo: qom-list {path}: the stand-in lists only "
+                + " and ".join(_DEVICE_CONTAINERS),
+                what=path,
+            )
+        history = [
+            (child.rsplit("/", 1)[-1], added)
+            for child, added in self._container_history
+            if child.rsplit("/", 1)[0] == container
+        ]
+        types = {
+            state.qom_path.rsplit("/", 1)[-1]: state.driver
+            for state in self.vm.snapshot().values()
+            if state.qom_path.rsplit("/", 1)[0] == container
+        }
+        children = [
+            {"name": name, "type": f"child<{types[name]}>"}
+            for name in reversed(replayed_hash_table_order(history))
+        ]
+        return [{"name": "type", "type": "string"}, *children]
+
     def _query_version(self, arguments: dict[str, object]) -> object:
         check_arguments(arguments, {})
         return {
@@ -386,9 +669,12 @@ class QemuSimulator:
         through_qemu_opts = not self.version.at_least("9.2")
         driver, device_id, props = device_add_props(arguments, through_qemu_opts=through_qemu_opts)
         try:
-            self.vm.plug(driver, props, id=device_id)
+            slot = self.vm.plug(driver, props, id=device_id)
         except TopologyError as error:
             raise as_text_error(error) if through_qemu_opts else error from None
+        state = self.vm.state(slot.index)
+        if state is not None:
+            self._container_history.append((state.qom_path, True))
         return {}
 
     def _device_del(self, arguments: dict[str, object]) -> object:
@@ -402,10 +688,7 @@ class QemuSimulator:
         check_arguments(arguments, {})
         self._running = False
         self.exit_code = 0
-        self._events.extend(self.vm.take_events())
-        self._events.append(
-            {"event": "SHUTDOWN", "data": {"guest": False, "reason": "host-qmp-quit"}}
-        )
+        self._emit([{"event": "SHUTDOWN", "data": {"guest": False, "reason": "host-qmp-quit"}}])
         return {}
 
 
@@ -428,6 +711,43 @@ def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
     else:
         _STARTED.move_to_end(key)
     return template.copy()
+
+
+#: Where QEMU puts the devices ``-device`` and ``device_add`` create.
+_DEVICE_CONTAINERS: Final = ("/machine/peripheral", "/machine/peripheral-anon")
+#: The order HMP prints a CPU slot's properties in (``hmp_hotpluggable_cpus``).
+_HMP_PROPS_ORDER: Final = (
+    "node-id",
+    "drawer-id",
+    "book-id",
+    "socket-id",
+    "die-id",
+    "cluster-id",
+    "module-id",
+    "core-id",
+    "thread-id",
+)
+#: The suffix each target's CPU types carry, which ``info cpus`` drops from the
+#: model name (``cpu_model_from_type``).
+_CPU_TYPE_SUFFIX: Final = {
+    "x86_64": "-x86_64-cpu",
+    "ppc64": "-powerpc64-cpu",
+    "s390x": "-s390x-cpu",
+    "aarch64": "-arm-cpu",
+}
+
+
+def _info_cpus(cpus: Sequence[dict[str, Any]], current: object, target: str) -> str:
+    """HMP ``info cpus``: ``*`` marks the monitor's CPU; from QEMU 10.1 (where
+    ``query-cpus-fast`` names the type) each line names the model too."""
+    lines = []
+    for cpu in cpus:
+        mark = "*" if cpu["cpu-index"] == current else " "
+        line = f"{mark} CPU #{cpu['cpu-index']}: thread_id={cpu['thread-id']}"
+        if "qom-type" in cpu:
+            line += f" model={str(cpu['qom-type']).removesuffix(_CPU_TYPE_SUFFIX.get(target, ''))}"
+        lines.append(line)
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _error(error_class: str, description: str) -> dict[str, Any]:
