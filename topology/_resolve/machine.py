@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from topology._errors import ParameterError, TopologyError, UnknownMachineError
+from topology._parse.command_line import UnsupportedOptionError
 from topology._parse.keyval import parse_keyval
 from topology._parse.memory import RamLayout
 from topology._parse.qdict import qdict_order
 from topology._parse.smp import SmpConfig
 from topology._registry import get_arch, hooks
+from topology._resolve import catalogue
 from topology._resolve.board import BoardContext
 from topology._resolve.smp import resolve_smp
 from topology._resolve.smp_rules import SmpRules
@@ -279,6 +282,9 @@ def machine(
     return chosen
 
 
+_VERSIONED: Final = re.compile(r"\d+\.\d+")
+
+
 def find_machine(
     arch: str,
     name: str | None,
@@ -304,6 +310,18 @@ def find_machine(
     for candidate in types:
         if name == candidate.name or name in candidate.aliases:
             return Machine(arch=plugin, type=candidate, qemu_version=version, options=options)
+    # A versioned type the plugin lacks is one the release lacks; the catalogue
+    # of an earlier capture cannot tell for releases with no capture of their own.
+    exact = catalogue.captured_version(version) == version
+    for target in plugin.targets if exact or not _VERSIONED.search(name) else ():
+        if catalogue.resolve_machine_type(target, version, name) is not None:
+            # QEMU has it (-machine none, powernv9, raspi3b): starting it is
+            # not refused, only not modelled.
+            raise UnsupportedOptionError(
+                f"cputopo: the stand-in does not model machine type {name} of "
+                f"qemu-system-{target}",
+                what=name,
+            )
     # QEMU names the type in the message from 9.1 on.
     message = (
         f'unsupported machine type: "{name}"'
