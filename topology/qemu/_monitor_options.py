@@ -62,8 +62,9 @@ _BACKENDS: Final = frozenset(
      "parallel", "parport", "pipe", "pty", "braille", "msmouse", "wctablet", "testdev",
      "spicevmc", "spiceport", "vc", "dbus", "qemu-vdagent", "mux", "hub"}
 )  # fmt: skip
-#: ``-mon``'s parameters (``qemu_mon_opts``); the first word names the chardev.
-_MON_PARAMETERS: Final = frozenset({"mode", "chardev", "pretty"})
+#: ``-mon``'s parameters (``qemu_mon_opts``; ``id`` as in every QemuOpts group,
+#: libvirt gives one); the first word names the chardev.
+_MON_PARAMETERS: Final = frozenset({"id", "mode", "chardev", "pretty"})
 #: The prefixes ``-qmp``/``-monitor`` know (``qemu_chr_parse_compat``), besides ``unix:``.
 _COMPAT_NOT_MODELLED: Final = (
     "null", "vc", "pty", "braille", "msmouse", "wctablet", "file:", "pipe:", "udp:",

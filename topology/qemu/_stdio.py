@@ -1,8 +1,15 @@
 """The stand-in as a process: ``cputopo qemu-system-<target> ... -qmp stdio``.
 
 A tool that spawns QEMU for its tests can spawn this instead and talk QMP on
-its stdin and stdout. What it does, as QEMU 7.2 and 10.0 were seen doing
-(``-qmp stdio``, paused with ``-S``):
+its stdin and stdout, or on UNIX sockets (``-qmp unix:PATH,server=on,wait=off``,
+``-chardev socket,id=ID,path=PATH|fd=N,...`` with ``-mon chardev=ID,mode=control``;
+several monitors at once; ``-monitor none``): how the monitors are read and
+refused is in :mod:`topology.qemu._monitor_options`, how they are served
+(one connection at a time per socket, events to every negotiated session,
+socket files) in :mod:`topology.qemu._qmp_server`. ``--version``, ``-machine
+help`` and ``-smp help`` print QEMU's text and exit 0, the first one given
+winning (:mod:`topology.qemu._option_queries`). What it does, as QEMU 7.2,
+10.0 and 11.1 were seen doing (paused with ``-S``):
 
 * a refused start prints QEMU's stderr and exits 1 (0 after ``-smp help``,
   which goes to stdout); where QEMU would crash, at start or on a command, the
@@ -30,9 +37,11 @@ Options of the stand-in's own, right after the binary name:
 ``--qemu-version V`` (``7.2``, ``10.0``, or ``7.2.22`` to also set the micro
 version the greeting reports; default ``$CPUTOPO_QEMU_VERSION``, else the
 newest release modelled) and ``--qemu-package TEXT`` (the greeting's
-``package``, empty by default). The only monitor it offers is ``-qmp stdio``;
-any other ``-qmp``, ``-monitor``, ``-mon`` or ``-chardev`` is refused with
-exit status 2, as is an option the stand-in does not model. A QMP command on
+``package``, empty by default; both also make ``--version``'s text). An HMP
+monitor (``-monitor stdio``, ``mode=readline``), pretty-printed QMP and the
+back ends other than stdio and UNIX sockets (tcp, pty, ...) are refused with
+exit status 2, as are ``-cpu help``, ``-device help`` and an option the
+stand-in does not model. A QMP command on
 an object or property it does not model (``qom-get`` of a CPU's ``apic-id``)
 ends it with status 2 too, with its reason on stderr and no reply.
 """
