@@ -318,8 +318,7 @@ def find_machine(
             # QEMU has it (-machine none, powernv9, raspi3b): starting it is
             # not refused, only not modelled.
             raise UnsupportedOptionError(
-                f"cputopo: the stand-in does not model machine type {name} of "
-                f"qemu-system-{target}",
+                f"cputopo: the stand-in does not model machine type {name} of qemu-system-{target}",
                 what=name,
             )
     # QEMU names the type in the message from 9.1 on.
