@@ -251,11 +251,6 @@ class QmpServer:
                     reply = session.answer(request)
                 except QemuCrashError as crash:
                     self._crash(crash)
-                except UnsupportedOptionError as unmodelled:
-                    # Not QEMU's answer: the stand-in cannot go on as QEMU would.
-                    self._flush_events()
-                    write_fd(2, f"{unmodelled.message}\n")
-                    os._exit(2)
                 # What QEMU prints while it runs the command (the warnings of a
                 # vCPU it realizes for device_add) goes to stderr as it happens.
                 new_lines = self._simulator.stderr_lines[printed:]

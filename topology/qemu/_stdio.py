@@ -41,9 +41,10 @@ newest release modelled) and ``--qemu-package TEXT`` (the greeting's
 monitor (``-monitor stdio``, ``mode=readline``), pretty-printed QMP and the
 back ends other than stdio and UNIX sockets (tcp, pty, ...) are refused with
 exit status 2, as are ``-cpu help``, ``-device help`` and an option the
-stand-in does not model. A QMP command on
-an object or property it does not model (``qom-get`` of a CPU's ``apic-id``)
-ends it with status 2 too, with its reason on stderr and no reply.
+stand-in does not model. A QMP command the stand-in does not model, or one on
+an object or property it does not model (``qom-get`` of a CPU's ``apic-id``),
+gets an error reply of class ``CputopoNotModelled``, which no QEMU sends, and
+the session goes on.
 """
 
 from __future__ import annotations
