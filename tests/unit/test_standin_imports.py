@@ -51,7 +51,12 @@ NOT_NEEDED = (
     "topology._cli.validate",
     "topology.strategies",
 )
-PLUGINS = {"x86_64": "arch.x86", "ppc64": "arch.spapr", "s390x": "arch.s390x", "aarch64": "arch.arm"}
+PLUGINS = {
+    "x86_64": "arch.x86",
+    "ppc64": "arch.spapr",
+    "s390x": "arch.s390x",
+    "aarch64": "arch.arm",
+}
 MACHINES = {"aarch64": ["-machine", "virt"]}
 
 
