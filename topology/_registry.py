@@ -8,13 +8,11 @@ source checkout works before the package is installed.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
@@ -35,6 +33,15 @@ _BUILTIN: Final = {
     "spapr": "arch.spapr:PLUGIN",
     "s390x": "arch.s390x:PLUGIN",
     "arm": "arch.arm:PLUGIN",
+}
+#: The QEMU targets of the built-in plugins (each plugin's ``targets``; a unit
+#: test keeps them equal), so that finding one loads neither the entry points
+#: nor the plugins listed before it.
+_BUILTIN_TARGETS: Final = {
+    "x86_64": "x86",
+    "ppc64": "spapr",
+    "s390x": "s390x",
+    "aarch64": "arm",
 }
 
 
@@ -149,6 +156,10 @@ def _hooks(plugin: Any) -> PluginHooks:
 
 @functools.cache
 def _registry() -> dict[str, str]:
+    # importlib.metadata costs more than all of a stand-in process's own work:
+    # imported only when a name is not a built-in one (or the list is asked for).
+    from importlib import metadata
+
     found = dict(_BUILTIN)
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name in found and found[entry.name] != entry.value:
@@ -165,6 +176,25 @@ def _registry() -> dict[str, str]:
 @functools.cache
 def _plugin(name: str) -> ArchPlugin:
     return _load(name, _registry()[name])
+
+
+def _builtin_plugin(name: str) -> ArchPlugin | None:
+    """The built-in plugin for a built-in plugin name or target, found without the
+    entry points; None when the registry has been read (and perhaps changed since:
+    :func:`topology.testing.use_plugin`) or ``name`` is not built in."""
+    if _registry.cache_info().currsize:
+        return None
+    plugin_name = name if name in _BUILTIN else _BUILTIN_TARGETS.get(name)
+    if plugin_name is None:
+        return None
+    # Before the registry is read it is the built-in plugins, then the entry
+    # points, which cannot displace a built-in one: the answer is the same.
+    return _builtin_loaded(plugin_name)
+
+
+@functools.cache
+def _builtin_loaded(name: str) -> ArchPlugin:
+    return _load(name, _BUILTIN[name])
 
 
 def plugin_names() -> list[str]:
@@ -195,6 +225,9 @@ def get_arch(name: str) -> ArchPlugin:
     ...
     topology.UnknownArchError: unknown architecture 'x86-64'; did you mean 'x86_64'?
     """
+    builtin = _builtin_plugin(name)
+    if builtin is not None:
+        return builtin
     registry = _registry()
     if name in registry:
         return _plugin(name)
@@ -202,6 +235,8 @@ def get_arch(name: str) -> ArchPlugin:
         plugin = _plugin(plugin_name)
         if name in plugin.targets:
             return plugin
+    import difflib  # only for a name that is no architecture's
+
     candidates = arch_names()
     close = difflib.get_close_matches(name, candidates, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(candidates)}"

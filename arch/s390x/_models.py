@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
+import os
 from typing import Any, Final
 
 from topology import BoardError, QemuVersion, QemuWarning
@@ -25,12 +25,19 @@ from topology.plugin import as_observed_in, release_key
 
 __all__ = ["known_model", "tcg_refusal"]
 
-_DATA: Final = "data/tcg-refusals.json"
+_DATA: Final = "tcg-refusals.json"
+
+
+def _read_data(name: str) -> str:
+    """A file of this package's ``data`` directory, read with os: importlib.resources
+    would import pathlib, zipfile and more into every stand-in process."""
+    with open(os.path.join(os.path.dirname(__file__), "data", name), encoding="utf-8") as file:
+        return file.read()
 
 
 @functools.cache
 def _captured() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath(_DATA).read_text()
+    text = _read_data(_DATA)
     data: dict[str, Any] = json.loads(text)
     return data
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping
-from importlib import resources
 from typing import Final
 
 import attrs
@@ -45,6 +45,13 @@ __all__ = [
 CPU_DRC_BASE: Final = 0x10000000
 _DRC_ID_MASK: Final = 0x0FFFFFFF
 _UINT32_MAX: Final = 2**32 - 1
+
+
+def _read_data(name: str) -> str:
+    """A file of this package's ``data`` directory, read with os: importlib.resources
+    would import pathlib, zipfile and more into every stand-in process."""
+    with open(os.path.join(os.path.dirname(__file__), "data", name), encoding="utf-8") as file:
+        return file.read()
 
 
 def _positive(name: str, value: int) -> None:
@@ -241,7 +248,7 @@ def cpu_identity(vm: VmView, slot_index: int) -> Mapping[str, object]:
 
 @functools.cache
 def _pvrs() -> dict[str, dict[str, str]]:
-    text = resources.files(__package__).joinpath("data/pvrs.json").read_text()
+    text = _read_data("pvrs.json")
     data: dict[str, dict[str, str]] = json.loads(text)
     return data
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Final
 
 from topology import MachineType, QemuVersion, QemuWarning, VmView
@@ -56,6 +56,13 @@ _MORE_WORDS: Final = frozenset({"vmx", "arch-lbr", "intel-pt"})
 _CONFLICTS: Final = "this feature conflicts with "
 
 
+def _read_data(name: str) -> str:
+    """A file of this package's ``data`` directory, read with os: importlib.resources
+    would import pathlib, zipfile and more into every stand-in process."""
+    with open(os.path.join(os.path.dirname(__file__), "data", name), encoding="utf-8") as file:
+        return file.read()
+
+
 def _captured(version: QemuVersion) -> str:
     """The captured release that answers for ``version``: the nearest at or below it."""
     if version.at_least("11.1"):
@@ -65,7 +72,7 @@ def _captured(version: QemuVersion) -> str:
 
 @functools.cache
 def _data(captured: str) -> dict[str, object]:
-    text = resources.files(__package__).joinpath(f"data/tcg-features-{captured}.json").read_text()
+    text = _read_data(f"tcg-features-{captured}.json")
     loaded: dict[str, object] = json.loads(text)
     return loaded
 

@@ -14,20 +14,21 @@ QEMU stand-in as a process that speaks QMP on stdin/stdout (see
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-import traceback
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from topology._cli import diff as _cli_diff
-from topology._errors import HelpRequested, TopologyError
-from topology._model.vm import VirtualMachine
-from topology._resolve.machine import Machine, machine
-from topology._resolve.topology import LEVELS, CpuTopology
-from topology._versions import SUPPORTED_QEMU_VERSIONS
-from topology._views.qmp import query_hotpluggable_cpus
+# Only os and sys at import: ``cputopo qemu-system-<target>`` is a QEMU stand-in
+# that a test suite may start hundreds of times, and it needs none of argparse,
+# json or the subcommands' modules (``topology.abi``, ...). Each subcommand
+# imports what it uses when it runs.
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from topology._model.vm import VirtualMachine
+    from topology._resolve.machine import Machine
+    from topology._resolve.topology import CpuTopology
 
 __all__ = ["main"]
 
@@ -35,6 +36,11 @@ EXAMPLE_SMP = "8,sockets=2,dies=2,cores=3,threads=2,maxcpus=24"
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from topology._cli import diff as _cli_diff
+    from topology._versions import SUPPORTED_QEMU_VERSIONS
+
     parser = argparse.ArgumentParser(
         prog="cputopo",
         description="Answer QEMU CPU topology questions without starting QEMU.",
@@ -75,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(chosen: Machine, smp: str, topology: CpuTopology) -> str:
+    from topology._resolve.topology import LEVELS
+
     lines = [f"machine {chosen.name} (QEMU {chosen.qemu_version}), -smp {smp}"]
     width = max(len(level) for level in LEVELS)
     for level in LEVELS:
@@ -94,6 +102,8 @@ def _render(chosen: Machine, smp: str, topology: CpuTopology) -> str:
 
 
 def _as_json(chosen: Machine, smp: str, topology: CpuTopology) -> str:
+    import json
+
     document = {
         "machine": chosen.name,
         "qemu_version": str(chosen.qemu_version),
@@ -120,6 +130,14 @@ def _render_slots(vm: VirtualMachine) -> str:
 
 
 def _resolve(args: argparse.Namespace) -> int:
+    import json
+
+    from topology._cli import diff as _cli_diff
+    from topology._errors import HelpRequested
+    from topology._model.vm import VirtualMachine
+    from topology._resolve.machine import machine
+    from topology._views.qmp import query_hotpluggable_cpus
+
     if args.command == "diff":
         return _cli_diff.run(args)
     if args.command == "validate":
@@ -155,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from topology.qemu._stdio import main as stand_in  # only this command needs it
 
         return stand_in(words)
+    from topology._errors import TopologyError
+
     args = _parser().parse_args(words)
     try:
         return _resolve(args)
@@ -164,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except TopologyError as error:
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         message = str(error).replace("\n", " ").removeprefix("cputopo: ")
         print(f"cputopo: {message}", file=sys.stderr)

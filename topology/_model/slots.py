@@ -49,12 +49,11 @@ class SlotProps:
 
     def as_qmp(self) -> dict[str, int]:
         """The present properties with QMP's dashed names, in HMP order."""
-        found = {}
-        for name, attribute in _PROP_ATTRIBUTES:
-            value = getattr(self, attribute)
-            if value is not None:
-                found[name] = value
-        return found
+        return {
+            name: value
+            for name, attribute in _PROP_ATTRIBUTES
+            if (value := getattr(self, attribute)) is not None
+        }
 
     def get(self, name: str) -> int | None:
         """A property by its QMP name (``"socket-id"``)."""

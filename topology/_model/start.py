@@ -30,8 +30,6 @@ from topology._model.numa import NumaConfig, NumaInput, numa_command_line
 from topology._model.vm import (
     MAX_MODELLED_CPUS,
     GuestPolicy,
-    PlugOrigin,
-    SlotState,
     VirtualMachine,
     with_node,
 )
@@ -130,14 +128,7 @@ def start_machine(
     vm.smp = smp
     boot_slots = [slot for slot in vm.slots if slot.first_cpu_index < topology.cpus]
     for position, slot in enumerate(boot_slots):
-        vm._fill(
-            slot.index,
-            SlotState(
-                origin=PlugOrigin.COLD,
-                device_id=None,
-                qom_path=plugin.boot_qom_path(vm.board, slot, position),
-            ),
-        )
+        vm._fill_boot(slot.index, plugin.boot_qom_path(vm.board, slot, position))
     # Step 6: CPUs from -device, in order.
     for device in devices:
         try:

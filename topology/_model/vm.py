@@ -479,6 +479,20 @@ class VirtualMachine:
         if state.device_id is not None:
             self._ids[state.device_id] = index
 
+    def _fill_boot(self, index: int, qom_path: str) -> None:
+        """``_fill`` for a boot CPU, with one SlotState built instead of two: a
+        start fills up to every slot, and each build costs."""
+        slot = self.slots[index]
+        self._states[index] = SlotState(
+            origin=PlugOrigin.COLD,
+            device_id=None,
+            qom_path=qom_path,
+            driver=slot.type,
+            created=self._created,
+        )
+        self._created += 1
+        self._vcpus_created += slot.vcpus_count
+
     def _announce_deleted(self, index: int) -> None:
         """QEMU's DEVICE_DELETED events for the CPU device leaving ``index``."""
         deleted = hooks(self.machine.arch).deleted_devices

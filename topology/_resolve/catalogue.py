@@ -46,8 +46,8 @@ fall back to accepting the name.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
+import os
 import types
 from collections.abc import Mapping
 from typing import Final
@@ -79,15 +79,13 @@ __all__ = [
     "resolve_machine_type",
 ]
 
+# The data files are read from the package's directory with os, not
+# importlib.resources, which imports pathlib, zipfile, tempfile and more: a
+# good share of a stand-in process's start.
+_DATA_DIR: Final = os.path.join(os.path.dirname(__file__), "data")
 #: The ``qemu-system-<target>`` binaries captured (one data file per target and release).
 TARGETS: Final = tuple(
-    sorted(
-        {
-            entry.name.rsplit("-", 1)[0]
-            for entry in (importlib.resources.files("topology") / "_resolve" / "data").iterdir()
-            if entry.name.endswith(".json")
-        }
-    )
+    sorted({name.rsplit("-", 1)[0] for name in os.listdir(_DATA_DIR) if name.endswith(".json")})
 )
 #: The releases captured, oldest first.
 CAPTURED_VERSIONS: Final = (QemuVersion(7, 2), QemuVersion(10, 0), QemuVersion(11, 1))
@@ -96,11 +94,9 @@ _RELEASES_DIR: Final = "releases"
 _RECORDED_CPU: Final = frozenset(
     (target, QemuVersion(*(int(part) for part in release.split("."))))
     for target, _, release in (
-        entry.name.removesuffix(".json").rpartition("-")
-        for entry in (
-            importlib.resources.files("topology") / "_resolve" / "data" / _RELEASES_DIR
-        ).iterdir()
-        if entry.name.endswith(".json")
+        name.removesuffix(".json").rpartition("-")
+        for name in os.listdir(os.path.join(_DATA_DIR, _RELEASES_DIR))
+        if name.endswith(".json")
     )
 )
 
@@ -169,11 +165,9 @@ def captured_version(version: Version) -> QemuVersion:
 def _load(target: str, captured: QemuVersion) -> _TargetData | None:
     if target not in TARGETS:
         return None
-    resource = (
-        importlib.resources.files("topology") / "_resolve" / "data" / f"{target}-{captured}.json"
-    )
     try:
-        raw = json.loads(resource.read_text(encoding="utf-8"))
+        with open(os.path.join(_DATA_DIR, f"{target}-{captured}.json"), encoding="utf-8") as file:
+            raw = json.load(file)
     except FileNotFoundError:
         return None
     machines = tuple(
@@ -252,14 +246,9 @@ def cpu_models_release(target: str, version: Version) -> QemuVersion | None:
 
 @functools.cache
 def _load_recorded_cpu(target: str, release: QemuVersion) -> _CpuData:
-    resource = (
-        importlib.resources.files("topology")
-        / "_resolve"
-        / "data"
-        / _RELEASES_DIR
-        / f"{target}-{release}.json"
-    )
-    raw = json.loads(resource.read_text(encoding="utf-8"))
+    path = os.path.join(_DATA_DIR, _RELEASES_DIR, f"{target}-{release}.json")
+    with open(path, encoding="utf-8") as file:
+        raw = json.load(file)
     below = _load(target, captured_version(release))
     assert below is not None  # every recorded target is captured
     return _CpuData(

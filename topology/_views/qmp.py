@@ -24,13 +24,14 @@ def query_hotpluggable_cpus(vm: VirtualMachine) -> list[dict[str, Any]]:
         )
         raise TopologyError(message, what="query-hotpluggable-cpus")
     entries = []
+    state_of = vm.state
     for slot in reversed(vm.slots):
         entry: dict[str, Any] = {
             "props": slot.props.as_qmp(),
             "vcpus-count": slot.vcpus_count,
             "type": slot.type,
         }
-        state = vm.state(slot.index)
+        state = state_of(slot.index)
         if state is not None:
             entry["qom-path"] = state.qom_path
         entries.append(entry)

@@ -215,8 +215,18 @@ def _step_number_or_keyword(state: _State, byte: int) -> _Step:
     return (_State.KEYWORD, False) if byte in _LOWER else (TokenKind.KEYWORD, True)
 
 
-#: The whole table, state by state and byte by byte, worked out once.
-_TABLE: Final = {state: tuple(_step(state, byte) for byte in range(256)) for state in _State}
+class _Table(dict[_State, tuple[_Step, ...]]):
+    """The whole table, byte by byte, each state's row worked out once, when first
+    needed: a QMP session visits a few of the states, and the stand-in process
+    should not spend its start on the rest."""
+
+    def __missing__(self, state: _State) -> tuple[_Step, ...]:
+        row = tuple(_step(state, byte) for byte in range(256))
+        self[state] = row
+        return row
+
+
+_TABLE: Final = _Table()
 
 
 class JsonLexer:
