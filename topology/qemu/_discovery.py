@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
-from typing import Any
+import os
+from typing import Any, Final
 
 from topology._errors import TopologyError
 from topology._parse.command_line import UnsupportedOptionError
@@ -22,13 +22,18 @@ from topology._versions import QemuVersion
 __all__ = ["captured", "cpu_definitions", "has_command", "hmp_names"]
 
 
+_DATA_DIR: Final = os.path.join(os.path.dirname(__file__), "data")
+
+
 @functools.cache
 def _document(target: str, release: str) -> dict[str, Any] | None:
-    name = f"discovery-{target}-{release}.json"
-    data = resources.files("topology.qemu").joinpath("data", name)
-    if not data.is_file():
+    # Read as a plain file, as the catalogue does: importlib.resources would
+    # import pathlib, zipfile and more into every stand-in process.
+    path = os.path.join(_DATA_DIR, f"discovery-{target}-{release}.json")
+    if not os.path.isfile(path):
         return None
-    loaded: dict[str, Any] = json.loads(data.read_text(encoding="utf-8"))
+    with open(path, encoding="utf-8") as file:
+        loaded: dict[str, Any] = json.load(file)
     return loaded
 
 

@@ -60,6 +60,7 @@ from topology.qemu._json_lexer import (
     JsonValue,
     LexToken,
     TokenKind,
+    _valid_codepoint,
     decode_number,
     decode_string,
     shown,
@@ -297,6 +298,11 @@ def _quoted(text: str) -> str:
         codepoint = ord(char)
         if char in _WRITER_ESCAPES:
             parts.append(_WRITER_ESCAPES[char])
+        elif not _valid_codepoint(codepoint):
+            # QEMU's writer decodes its UTF-8 first and writes what is no valid
+            # character (a noncharacter such as U+FFFE, a lone surrogate) as
+            # U+FFFD, which its reader takes back (qobject/qjson.c).
+            parts.append("\\uFFFD")
         elif codepoint > 0xFFFF:
             offset = codepoint - 0x10000
             parts.append(f"\\u{0xD800 + (offset >> 10):04X}\\u{0xDC00 + (offset & 0x3FF):04X}")
