@@ -11,13 +11,35 @@ in the reply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
 
 import attrs
 
 from topology._parse.command_line import UnsupportedOptionError
 
-__all__ = ["HmpCommands", "run_hmp_line"]
+__all__ = ["HmpCommands", "info_cpus", "info_hotpluggable_cpus", "run_hmp_line"]
+
+#: The order HMP prints a CPU slot's properties in (``hmp_hotpluggable_cpus``).
+_PROPS_ORDER: Final = (
+    "node-id",
+    "drawer-id",
+    "book-id",
+    "socket-id",
+    "die-id",
+    "cluster-id",
+    "module-id",
+    "core-id",
+    "thread-id",
+)
+#: The suffix each target's CPU types carry, which ``info cpus`` drops from the
+#: model name (``cpu_model_from_type``).
+_CPU_TYPE_SUFFIX: Final = {
+    "x86_64": "-x86_64-cpu",
+    "ppc64": "-powerpc64-cpu",
+    "s390x": "-s390x-cpu",
+    "aarch64": "-arm-cpu",
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -85,3 +107,32 @@ def _extraneous(name: str, full_name: str) -> str:
         f"{name}: extraneous characters at the end of line\n"
         f'Try "help {full_name}" for more information\n'
     )
+
+
+def info_cpus(cpus: Sequence[Mapping[str, Any]], current: object, target: str) -> str:
+    """``info cpus`` from ``query-cpus-fast``'s entries: ``*`` marks the monitor's
+    CPU; from QEMU 10.1 (where the entries name the type) each line names the
+    model too."""
+    lines = []
+    for cpu in cpus:
+        mark = "*" if cpu["cpu-index"] == current else " "
+        line = f"{mark} CPU #{cpu['cpu-index']}: thread_id={cpu['thread-id']}"
+        if "qom-type" in cpu:
+            model = str(cpu["qom-type"]).removesuffix(_CPU_TYPE_SUFFIX.get(target, ""))
+            line += f" model={model}"
+        lines.append(line)
+    return "".join(f"{line}\n" for line in lines)
+
+
+def info_hotpluggable_cpus(slots: Sequence[Mapping[str, Any]]) -> str:
+    """``info hotpluggable-cpus`` from ``query-hotpluggable-cpus``'s entries."""
+    lines = ["Hotpluggable CPUs:"]
+    for slot in slots:
+        lines.append(f'  type: "{slot["type"]}"')
+        lines.append(f'  vcpus_count: "{slot["vcpus-count"]}"')
+        if "qom-path" in slot:
+            lines.append(f'  qom_path: "{slot["qom-path"]}"')
+        lines.append("  CPUInstance Properties:")
+        props = slot["props"]
+        lines.extend(f'    {name}: "{props[name]}"' for name in _PROPS_ORDER if name in props)
+    return "".join(f"{line}\n" for line in lines)

@@ -26,7 +26,7 @@ from topology._versions import QemuVersion, qemu_version
 from topology._views.qmp import query_cpus_fast, query_hotpluggable_cpus
 from topology.plugin import QmpCommand
 from topology.qemu import _discovery
-from topology.qemu._hmp import HmpCommands, run_hmp_line
+from topology.qemu._hmp import HmpCommands, info_cpus, info_hotpluggable_cpus, run_hmp_line
 from topology.qemu._memory_replies import (
     info_numa,
     memdev_entry,
@@ -584,7 +584,7 @@ class QemuSimulator:
                 "system_powerdown": lambda: self._hmp_run("system_powerdown"),
             },
             info={
-                "cpus": lambda: _info_cpus(cpus, current, self._target),
+                "cpus": lambda: info_cpus(cpus, current, self._target),
                 "hotpluggable-cpus": self._info_hotpluggable_cpus,
                 "numa": lambda: info_numa(self.vm.memory.node_memory, cpus),
                 "status": self._run_state.info_status,
@@ -602,21 +602,10 @@ class QemuSimulator:
 
     def _info_hotpluggable_cpus(self) -> str:
         try:
-            cpus = query_hotpluggable_cpus(self.vm)
+            slots = query_hotpluggable_cpus(self.vm)
         except TopologyError as error:
             return f"Error: {error.message}\n"
-        lines = ["Hotpluggable CPUs:"]
-        for cpu in cpus:
-            lines.append(f'  type: "{cpu["type"]}"')
-            lines.append(f'  vcpus_count: "{cpu["vcpus-count"]}"')
-            if "qom-path" in cpu:
-                lines.append(f'  qom_path: "{cpu["qom-path"]}"')
-            lines.append("  CPUInstance Properties:")
-            props = cpu["props"]
-            for name in _HMP_PROPS_ORDER:
-                if name in props:
-                    lines.append(f'    {name}: "{props[name]}"')
-        return "".join(f"{line}\n" for line in lines)
+        return info_hotpluggable_cpus(slots)
 
     def _qom_list(self, arguments: dict[str, object]) -> object:
         """``qom-list`` of the containers that hold CPU devices (``/machine/peripheral``,
@@ -715,39 +704,6 @@ def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
 
 #: Where QEMU puts the devices ``-device`` and ``device_add`` create.
 _DEVICE_CONTAINERS: Final = ("/machine/peripheral", "/machine/peripheral-anon")
-#: The order HMP prints a CPU slot's properties in (``hmp_hotpluggable_cpus``).
-_HMP_PROPS_ORDER: Final = (
-    "node-id",
-    "drawer-id",
-    "book-id",
-    "socket-id",
-    "die-id",
-    "cluster-id",
-    "module-id",
-    "core-id",
-    "thread-id",
-)
-#: The suffix each target's CPU types carry, which ``info cpus`` drops from the
-#: model name (``cpu_model_from_type``).
-_CPU_TYPE_SUFFIX: Final = {
-    "x86_64": "-x86_64-cpu",
-    "ppc64": "-powerpc64-cpu",
-    "s390x": "-s390x-cpu",
-    "aarch64": "-arm-cpu",
-}
-
-
-def _info_cpus(cpus: Sequence[dict[str, Any]], current: object, target: str) -> str:
-    """HMP ``info cpus``: ``*`` marks the monitor's CPU; from QEMU 10.1 (where
-    ``query-cpus-fast`` names the type) each line names the model too."""
-    lines = []
-    for cpu in cpus:
-        mark = "*" if cpu["cpu-index"] == current else " "
-        line = f"{mark} CPU #{cpu['cpu-index']}: thread_id={cpu['thread-id']}"
-        if "qom-type" in cpu:
-            line += f" model={str(cpu['qom-type']).removesuffix(_CPU_TYPE_SUFFIX.get(target, ''))}"
-        lines.append(line)
-    return "".join(f"{line}\n" for line in lines)
 
 
 def _error(error_class: str, description: str) -> dict[str, Any]:
