@@ -86,6 +86,7 @@ _KNOWN_ELSEWHERE: Final = {
     "icount": True,
     "overcommit": True,
     "incoming": True,
+    "preconfig": False,
     "loadvm": True,
     "daemonize": False,
     "readconfig": True,
