@@ -182,6 +182,15 @@ def _sim_core_type(version: str) -> str:
     return str(slots[0]["type"])
 
 
+#: Each generated case starts real QEMU once per release: a sixteenth of the
+#: hot-plug differential's examples.
+_GENERATED = settings(
+    max_examples=max(EXAMPLES // 16, 4),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
 _STATE_COMMANDS: list[Command] = [
     ("stop", None),
     ("cont", None),
@@ -195,12 +204,7 @@ _STATE_COMMANDS: list[Command] = [
 ]
 
 
-@settings(
-    max_examples=max(EXAMPLES // 16, 4),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@_GENERATED
 @given(
     target=st.sampled_from(["x86_64", "ppc64", "aarch64"]),
     commands=st.lists(st.sampled_from(_STATE_COMMANDS), min_size=1, max_size=10),
@@ -216,12 +220,7 @@ def test_run_state_sequences_match_qemu(version: str, target: str, commands: lis
 _BACKEND_ID = st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,6}", fullmatch=True)
 
 
-@settings(
-    max_examples=max(EXAMPLES // 16, 4),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@_GENERATED
 @given(
     ids=st.lists(_BACKEND_ID, min_size=1, max_size=7, unique=True),
     kinds=st.lists(st.sampled_from(["ram", "memfd"]), min_size=7, max_size=7),
@@ -241,12 +240,7 @@ def test_query_memdev_lists_backends_in_qemu_order(
     _compare("x86_64", args, [("query-memdev", None), _hmp("info numa")], version)
 
 
-@settings(
-    max_examples=max(EXAMPLES // 16, 4),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@_GENERATED
 @given(data=st.data())
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 def test_qom_list_follows_plugs_and_unplugs(version: str, data: st.DataObject) -> None:

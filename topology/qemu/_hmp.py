@@ -16,22 +16,11 @@ from typing import Any, Final
 
 import attrs
 
+from topology._model.slots import PROP_NAMES
 from topology._parse.command_line import UnsupportedOptionError
 
 __all__ = ["HmpCommands", "info_cpus", "info_hotpluggable_cpus", "run_hmp_line"]
 
-#: The order HMP prints a CPU slot's properties in (``hmp_hotpluggable_cpus``).
-_PROPS_ORDER: Final = (
-    "node-id",
-    "drawer-id",
-    "book-id",
-    "socket-id",
-    "die-id",
-    "cluster-id",
-    "module-id",
-    "core-id",
-    "thread-id",
-)
 #: The suffix each target's CPU types carry, which ``info cpus`` drops from the
 #: model name (``cpu_model_from_type``).
 _CPU_TYPE_SUFFIX: Final = {
@@ -134,5 +123,5 @@ def info_hotpluggable_cpus(slots: Sequence[Mapping[str, Any]]) -> str:
             lines.append(f'  qom_path: "{slot["qom-path"]}"')
         lines.append("  CPUInstance Properties:")
         props = slot["props"]
-        lines.extend(f'    {name}: "{props[name]}"' for name in _PROPS_ORDER if name in props)
+        lines.extend(f'    {name}: "{props[name]}"' for name in PROP_NAMES if name in props)
     return "".join(f"{line}\n" for line in lines)
