@@ -237,14 +237,25 @@ def taken_arguments(argv: Sequence[str], name: str) -> list[str | None]:
     >>> taken_arguments(["qemu-system-x86_64", "-S", "-name", "vm1"], "name")
     ['vm1']
     """
-    found: list[str | None] = []
+    return [value for _, value in taken_options(argv, (name,))]
+
+
+def taken_options(argv: Sequence[str], names: Sequence[str]) -> list[tuple[str, str | None]]:
+    """The options among ``names`` in a command line, in order: each one's name
+    and argument (None for a flag).
+
+    >>> taken_options(["qemu-system-x86_64", "-qmp", "stdio", "-mon", "chardev=m"], ("qmp", "mon"))
+    [('qmp', 'stdio'), ('mon', 'chardev=m')]
+    """
+    found: list[tuple[str, str | None]] = []
     position = 1
     while position < len(argv):
         word = argv[position]
         spelled = word[2:] if word.startswith("--") else word[1:]
         takes = _TAKES_ARGUMENT.get(spelled, False)
-        if spelled == name:
-            found.append(argv[position + 1] if takes and position + 1 < len(argv) else None)
+        if spelled in names:
+            value = argv[position + 1] if takes and position + 1 < len(argv) else None
+            found.append((spelled, value))
         position += 2 if takes else 1
     return found
 

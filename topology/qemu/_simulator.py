@@ -15,6 +15,7 @@ from topology._parse.command_line import (
     program_name,
     read_command_line,
     taken_arguments,
+    taken_options,
 )
 from topology._parse.device import as_text_error
 from topology._parse.first_pass import plan_start
@@ -529,25 +530,28 @@ class QemuSimulator:
 
     def _monitor_objects(self) -> list[str]:
         """The monitors' objects under ``/objects``, created after the ``-object``
-        backends and before the default RAM one (observed on 11.1).
+        backends and before the default RAM one, in command-line order.
 
-        QEMU 11.1 makes each monitor a child of ``/objects`` (``compat_monitorN``
-        for ``-qmp`` and ``-monitor``, observed); 10.0 does not, and 10.1-11.0 were
-        not run and answer as 10.0.
+        QEMU 11.1 makes each monitor a child of ``/objects``: ``-mon``'s ``id``,
+        else ``compat_monitorN`` from one counter (``-qmp``, ``-monitor`` and
+        ``-mon`` without an id), observed; 10.0 does not, and 10.1-11.0 were not
+        run and answer as 10.0.
         """
         if not self.version.at_least("11.1"):
             return []
         names: list[str] = []
-        for word, value in zip(self.argv, self.argv[1:], strict=False):
-            option = word.lstrip("-")
-            if option in ("qmp", "qmp-pretty", "monitor") and value != "none":
-                names.append(f"compat_monitor{len(names)}")
-            elif option == "mon":
-                raise UnsupportedOptionError(
-                    "cputopo: query-memdev with -mon on QEMU 11.1: where its monitor object "
-                    "goes is not modelled",
-                    what="mon",
-                )
+        counter = 0
+        for option, value in taken_options(self.argv, ("qmp", "qmp-pretty", "monitor", "mon")):
+            monitor_id = None
+            if option == "mon" and value is not None:
+                monitor_id = parse_keyval(value, option="-mon", implied_key="chardev")[0].get("id")
+            elif value == "none":
+                continue
+            if isinstance(monitor_id, str):
+                names.append(monitor_id)
+            else:
+                names.append(f"compat_monitor{counter}")
+                counter += 1
         return names
 
     def _ram_has_backend(self) -> bool:
