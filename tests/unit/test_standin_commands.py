@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from topology.qemu import NOT_MODELLED, QemuSimulator, QemuStartError, UnsupportedOptionError
+from topology.qemu import (
+    NOT_MODELLED,
+    QemuCrashError,
+    QemuNotRunningError,
+    QemuSimulator,
+    QemuStartError,
+    UnsupportedOptionError,
+)
 
 
 def _sim(version: str, *args: str, target: str = "x86_64") -> QemuSimulator:
@@ -145,8 +152,34 @@ def test_a_machine_type_qemu_lacks_is_still_refused_in_its_words() -> None:
     )
 
 
-def test_preconfig_is_not_modelled_rather_than_an_invalid_option() -> None:
-    # QEMU starts with --preconfig and waits for x-exit-preconfig (7.2 observed:
-    # it greets and serves QMP); the stand-in does not model that state.
-    with pytest.raises(UnsupportedOptionError, match="--preconfig"):
-        QemuSimulator(["qemu-system-x86_64", "--preconfig"], version="10.0")
+def test_preconfig_waits_for_x_exit_preconfig_to_build_the_machine() -> None:
+    # QEMU 7.2 observed: --preconfig greets, answers the phase's commands and
+    # builds the machine at x-exit-preconfig (tests/differential/test_preconfig.py).
+    backend = "memory-backend-ram,id=m0,size=128M"
+    argv = ["qemu-system-x86_64", "--preconfig", "-smp", "2", "-object", backend]
+    sim = QemuSimulator(argv, version="10.0")
+    with pytest.raises(QemuNotRunningError, match="x-exit-preconfig"):
+        sim.vm  # noqa: B018
+    assert sim.qmp("set-numa-node", {"type": "node", "memdev": "m0"}) == {"return": {}}
+    assert sim.qmp("x-exit-preconfig") == {"return": {}}
+    assert sim.vm.numa is not None
+    assert [node.node_id for node in sim.vm.numa.nodes] == [0]
+    assert sim.events() == [{"event": "RESUME"}]
+
+
+def test_an_error_at_x_exit_preconfig_ends_qemu_with_status_1() -> None:
+    sim = QemuSimulator(["qemu-system-x86_64", "--preconfig", "-S"], version="7.2")
+    sim.qmp("set-numa-node", {"type": "node", "nodeid": 1})
+    with pytest.raises(QemuCrashError) as exited:
+        sim.qmp("x-exit-preconfig")
+    assert (exited.value.exit_status, exited.value.crash_signal) == (1, None)
+    assert sim.stderr_lines == ("numa: Node ID missing: 0",)
+    assert not sim.running and sim.exit_code == 1
+
+
+def test_a_preconfig_flag_given_as_an_option_argument_is_no_preconfig() -> None:
+    sim = QemuSimulator(["qemu-system-x86_64", "-name", "--preconfig"], version="7.2")
+    assert sim.qmp("query-name") == {"return": {"name": "--preconfig"}}
+    assert sim.qmp("x-exit-preconfig")["error"]["desc"] == (
+        "The command is permitted only before machine initialization"
+    )

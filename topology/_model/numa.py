@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_NUMA_NODES",
+    "NumaBuilder",
     "NumaConfig",
     "NumaFinding",
     "NumaInput",
@@ -253,15 +254,15 @@ class NumaConfig:
             size = machine.type.default_ram_size if memory is None else memory
             ram = RamLayout(ram_size=size, max_ram_size=size)
         options = (options,) if isinstance(options, str) else tuple(options)
-        builder = _Builder(machine, topology, slots, ram, dict(memory_backends or {}))
+        builder = NumaBuilder(machine, topology, slots, ram, dict(memory_backends or {}))
         try:
             numa_command_line(options, qemu_version=machine.qemu_version)
-            for item in options:
-                builder.option(item)
-            return builder.finish()
         except TopologyError as error:
             error.warnings = (*builder.warnings, *error.warnings)
             raise
+        for item in options:
+            builder.add(item)
+        return builder.configuration()
 
 
 def _is_flag_warning(warning: QemuWarning) -> bool:
@@ -324,8 +325,15 @@ class _Node:
     initiator: int = MAX_NUMA_NODES  # none
 
 
-class _Builder:
-    """QEMU's NumaState while the options are read, one check at a time."""
+class NumaBuilder:
+    """QEMU's NumaState while the options are read, one check at a time.
+
+    :meth:`add` is ``set_numa_options`` for one option (``-numa`` or QMP's
+    ``set-numa-node``), :meth:`complete` stages D and E. Like QEMU, an option
+    refused halfway keeps what it changed before the refusal (the CPUs of a
+    ``cpus=`` list mapped before a bad one). Errors carry the warnings not yet
+    taken by :meth:`take_warnings`.
+    """
 
     def __init__(
         self,
@@ -356,13 +364,41 @@ class _Builder:
         self.warnings: list[QemuWarning] = []
         self.where: str | None = None
         self.auto = False
+        self._taken = 0
+
+    def take_warnings(self) -> list[QemuWarning]:
+        """The warnings gathered since the last call."""
+        new = self.warnings[self._taken :]
+        self._taken = len(self.warnings)
+        return new
+
+    def add(self, item: NumaInput, *, named: bool = True) -> None:
+        """One option, in stage C; ``named``: QEMU's messages name the option
+        (``-numa TEXT:``), as for the command line but not for QMP."""
+        try:
+            self.option(item, named=named)
+        except TopologyError as error:
+            error.warnings = (*self.warnings[self._taken :], *error.warnings)
+            raise
+
+    def configuration(self) -> NumaConfig:
+        """Stages D and E: the configuration."""
+        try:
+            return self.finish()
+        except TopologyError as error:
+            error.warnings = (*self.warnings[self._taken :], *error.warnings)
+            raise
+
+    def assigned(self) -> dict[int, int]:
+        """The node of each slot mapped so far, by slot index."""
+        return {index: node for index, node in enumerate(self.slot_node) if node is not None}
 
     # -- stage C ------------------------------------------------------------------
 
     def fail(self, reason: str, what: str | None = None, value: object = None) -> NumaError:
         return NumaError(reason, option=self.where, what=what, value=value)
 
-    def option(self, item: NumaInput) -> None:
+    def option(self, item: NumaInput, *, named: bool = True) -> None:
         if isinstance(item, str):
             self.where = f"-numa {item}"
             try:
@@ -372,7 +408,8 @@ class _Builder:
                 raise
         else:
             option = item
-            self.where = f"-numa {item}"
+            # QMP's set-numa-node has no option text for QEMU to name.
+            self.where = f"-numa {item}" if named else None
         self.warnings += self._late(option.warnings)
         if not self.type.numa:
             raise self.fail("NUMA is not supported by this machine-type", "numa")

@@ -260,6 +260,25 @@ def taken_options(argv: Sequence[str], names: Sequence[str]) -> list[tuple[str, 
     return found
 
 
+def without_flags(argv: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
+    """``argv`` without the flag options among ``names`` (an option's argument that
+    happens to spell one stays).
+
+    >>> without_flags(["qemu-system-x86_64", "--preconfig", "-name", "-preconfig"], ("preconfig",))
+    ('qemu-system-x86_64', '-name', '-preconfig')
+    """
+    kept = [argv[0]] if argv else []
+    position = 1
+    while position < len(argv):
+        word = argv[position]
+        spelled = word[2:] if word.startswith("--") else word[1:]
+        takes = _TAKES_ARGUMENT.get(spelled, False)
+        if spelled not in names or takes or not word.startswith("-"):
+            kept += argv[position : position + (2 if takes else 1)]
+        position += 2 if takes else 1
+    return tuple(kept)
+
+
 def _asks_help(value: str) -> bool:
     # QEMU lists the CPU models or accelerators for "help" or "?" (is_help_option).
     return value.split(",", 1)[0] in ("help", "?")

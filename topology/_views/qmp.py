@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from topology._errors import TopologyError
-from topology._model.vm import VirtualMachine
+from topology._model.slots import CpuSlot
+from topology._model.vm import VirtualMachine, with_node
 
-__all__ = ["hmp_info_hotpluggable_cpus", "query_cpus_fast", "query_hotpluggable_cpus"]
+if TYPE_CHECKING:
+    from topology._resolve.machine import Machine
+
+__all__ = [
+    "hmp_info_hotpluggable_cpus",
+    "hotpluggable_cpu_entries",
+    "query_cpus_fast",
+    "query_hotpluggable_cpus",
+]
 
 
 def query_hotpluggable_cpus(vm: VirtualMachine) -> list[dict[str, Any]]:
@@ -15,25 +25,45 @@ def query_hotpluggable_cpus(vm: VirtualMachine) -> list[dict[str, Any]]:
 
     ``qom-path`` appears only for filled slots.
     """
-    if not vm.machine.type.hotpluggable_cpus:
+    state_of = vm.state
+
+    def qom_path_of(index: int) -> str | None:
+        state = state_of(index)
+        return None if state is None else state.qom_path
+
+    return hotpluggable_cpu_entries(vm.machine, vm.slots, qom_path_of=qom_path_of)
+
+
+def hotpluggable_cpu_entries(
+    machine: Machine,
+    slots: Sequence[CpuSlot],
+    *,
+    qom_path_of: Callable[[int], str | None],
+    node_of: Callable[[int], int | None] | None = None,
+) -> list[dict[str, Any]]:
+    """``query-hotpluggable-cpus`` for ``slots``: ``qom_path_of`` a slot index gives the
+    path of its CPU (None: empty); ``node_of`` overrides the slots' node ids (the
+    nodes mapped so far, before the machine exists)."""
+    if not machine.type.hotpluggable_cpus:
         # The wording changed in QEMU 8.0 (observed on 7.2; notes §5.1 for later).
         message = (
             "machine does not support hot-plugging CPUs"
-            if vm.machine.qemu_version.at_least("8.0")
+            if machine.qemu_version.at_least("8.0")
             else "The feature 'query-hotpluggable-cpus' is not enabled"
         )
         raise TopologyError(message, what="query-hotpluggable-cpus")
     entries = []
-    state_of = vm.state
-    for slot in reversed(vm.slots):
+    for slot in reversed(slots):
+        if node_of is not None and (node := node_of(slot.index)) is not None:
+            slot = with_node(slot, node)
         entry: dict[str, Any] = {
             "props": slot.props.as_qmp(),
             "vcpus-count": slot.vcpus_count,
             "type": slot.type,
         }
-        state = state_of(slot.index)
-        if state is not None:
-            entry["qom-path"] = state.qom_path
+        path = qom_path_of(slot.index)
+        if path is not None:
+            entry["qom-path"] = path
         entries.append(entry)
     return entries
 

@@ -268,8 +268,9 @@ def qmp_json(value: object) -> str:
 
 
 #: QAPI structs whose members share a QDict bucket, in the order QEMU puts them
-#: (the schema's): VersionTriple's ``micro`` and ``minor`` collide.
-_SCHEMA_ORDERS: Final = (("major", "minor", "micro"),)
+#: (the schema's): VersionTriple's ``micro`` and ``minor`` collide, and so do
+#: StatusInfo's ``singlestep`` and ``status`` (before 9.0; observed on 7.2).
+_SCHEMA_ORDERS: Final = (("major", "minor", "micro"), ("running", "singlestep", "status"))
 
 
 def _put_order(keys: list[str]) -> list[str]:

@@ -250,7 +250,7 @@ class QmpServer:
                 try:
                     reply = session.answer(request)
                 except QemuCrashError as crash:
-                    self._crash(crash)
+                    self._crash(crash, self._simulator.stderr_lines[printed:])
                 # What QEMU prints while it runs the command (the warnings of a
                 # vCPU it realizes for device_add) goes to stderr as it happens.
                 new_lines = self._simulator.stderr_lines[printed:]
@@ -260,8 +260,13 @@ class QmpServer:
                 if not self._simulator.running:
                     self._exit_cleanly()
 
-    def _crash(self, crash: QemuCrashError) -> NoReturn:
+    def _crash(self, crash: QemuCrashError, printed: Sequence[str]) -> NoReturn:
         self._flush_events()
+        if crash.exit_status is not None:
+            # QEMU exits (an error in x-exit-preconfig): its message is printed
+            # like any other, and no reply comes.
+            write_fd(2, "".join(f"{line}\n" for line in printed))
+            os._exit(crash.exit_status)
         # QEMU's last words (GLib's on both streams; stdout is -qmp stdio's
         # stream too), or the stand-in's account of what QEMU does.
         write_fd(1, "".join(f"{line}\n" for line in crash.stdout_lines))

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from topology._errors import HelpRequested, ParameterError, QemuAbortError, TopologyError
 from topology._model.qom import CONTAINERS, resolve_qom_path
-from topology._model.start import start_vm
+from topology._model.start import PendingStart, begin_vm, start_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
 from topology._parse.command_line import (
     UnsupportedOptionError,
@@ -16,6 +16,7 @@ from topology._parse.command_line import (
     read_command_line,
     taken_arguments,
     taken_options,
+    without_flags,
 )
 from topology._parse.device import as_text_error
 from topology._parse.first_pass import plan_start
@@ -34,8 +35,16 @@ from topology.qemu._memory_replies import (
     query_memdev,
     query_memory_size_summary,
 )
+from topology.qemu._preconfig import (
+    AFTER_INIT,
+    BEFORE_CREATION,
+    BEFORE_INIT,
+    allowed_in_preconfig,
+    pending_hotpluggable_cpus,
+)
 from topology.qemu._qmp_args import check_arguments, device_add_props
 from topology.qemu._run_state import RunState
+from topology.qemu._set_numa_node import numa_option_from_qmp
 
 __all__ = [
     "NOT_MODELLED",
@@ -83,14 +92,19 @@ class QemuCrashError(TopologyError):
             ``message`` then says, in cputopo's words, what QEMU does.
         stdout_lines: what QEMU prints on stdout as it dies (GLib's ``Bail
             out!`` line, in the middle of the QMP stream of ``-qmp stdio``).
+        exit_status: where QEMU exits instead of dying by a signal (an error
+            in ``x-exit-preconfig``), its status; ``crash_signal`` is then None.
         cause: the :class:`topology.TopologyError` behind it
             (:class:`topology.QemuAbortError` for a failed assertion).
     """
 
-    def __init__(self, cause: TopologyError, *, what: str | None) -> None:
+    def __init__(
+        self, cause: TopologyError, *, what: str | None, exit_status: int | None = None
+    ) -> None:
         super().__init__(cause.message, what=what, crash_signal=cause.crash_signal)
         self.stderr_lines: tuple[str, ...] = ()
         self.stdout_lines: tuple[str, ...] = ()
+        self.exit_status = exit_status
         if isinstance(cause, QemuAbortError):
             self.stderr_lines, self.stdout_lines = cause.stderr_lines, cause.stdout_lines
         self.cause = cause
@@ -160,8 +174,15 @@ class QemuSimulator:
         self._running = True
         self._events: list[dict[str, object]] = []
         self.program = program_name(self.argv)
+        # --preconfig: QEMU waits for x-exit-preconfig before it builds the machine.
+        self._pending: PendingStart | None = None
+        self._vm: VirtualMachine
+        preconfig = bool(taken_options(self.argv, ("preconfig",)))
         try:
-            self.vm: VirtualMachine = _start(self.argv, self.version)
+            if preconfig:
+                self._pending = _begin(self.argv, self.version)
+            else:
+                self._vm = _start(self.argv, self.version)
         except UnsupportedOptionError:
             raise  # not QEMU's answer: the stand-in does not model that option
         except HelpRequested as help_text:
@@ -185,17 +206,38 @@ class QemuSimulator:
                 stdout=stdout,
                 exit_code=exit_code,
             ) from None
-        self.stderr_lines: tuple[str, ...] = tuple(_render_warnings(self.program, self.vm.warnings))
+        printed = self.vm.warnings if self._pending is None else self._pending.warnings
+        self.stderr_lines: tuple[str, ...] = tuple(_render_warnings(self.program, printed))
+        self._printed_at_start = len(printed)
         self.exit_code: int | None = None
         self._target = self.program.removeprefix("qemu-system-")
-        paused = bool(taken_arguments(self.argv, "S"))
-        self._run_state = RunState("prelaunch" if paused else "running")
+        self._paused = bool(taken_arguments(self.argv, "S"))
+        running = not self._paused and self._pending is None
+        self._run_state = RunState("running" if running else "prelaunch")
         # The children /machine/peripheral and /machine/peripheral-anon had, added
         # and removed in turn: the order qom-list gives depends on that history.
-        self._container_history: list[tuple[str, bool]] = [
+        self._container_history: list[tuple[str, bool]] = []
+        if self._pending is None:
+            self._record_devices()
+
+    def _record_devices(self) -> None:
+        self._container_history = [
             (state.qom_path, True)
             for _, state in sorted(self.vm.snapshot().items(), key=lambda item: item[1].created)
         ]
+
+    @property
+    def vm(self) -> VirtualMachine:
+        """The VM QEMU built from the command line (and the QMP commands since).
+
+        With ``--preconfig`` QEMU builds it at ``x-exit-preconfig``; before, this
+        raises :class:`QemuNotRunningError`.
+        """
+        if self._pending is not None:
+            raise QemuNotRunningError(
+                "cputopo: QEMU builds the machine at x-exit-preconfig, not sent yet", what="vm"
+            )
+        return self._vm
 
     @property
     def stderr(self) -> str:
@@ -219,6 +261,8 @@ class QemuSimulator:
         self._events.extend(events)
 
     def _take_model_events(self) -> None:
+        if self._pending is not None:
+            return  # no machine, no model events yet
         events = self.vm.take_events()
         self._track_containers(events)
         self._events.extend(events)
@@ -260,7 +304,12 @@ class QemuSimulator:
             return _error(
                 "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'"
             )
-        handler = self._handlers().get(command)
+        if self._pending is not None:
+            refused = self._preconfig_refusal(command)
+            if refused is not None:
+                return refused
+        handlers = self._handlers() if self._pending is None else self._preconfig_handlers()
+        handler = handlers.get(command)
         if handler is None:
             if _discovery.has_command(self._target, self.version, command):
                 return _error(
@@ -271,6 +320,8 @@ class QemuSimulator:
             return _error("CommandNotFound", f"The command {command} has not been found")
         try:
             return {"return": handler(arguments)}
+        except QemuCrashError:
+            raise  # QEMU exits here, with no reply
         except UnsupportedOptionError as unmodelled:
             # Not QEMU's answer: the stand-in says so in a reply no QEMU sends.
             return _error(NOT_MODELLED, unmodelled.message)
@@ -287,10 +338,8 @@ class QemuSimulator:
             # What QEMU printed while running it (a plugged CPU's warnings): in a
             # monitor command QEMU 7.2 and 10.0 name no program, 11.1 does
             # (observed; 10.1-11.0 were not run and answer as 10.0).
-            named = self.vm.machine.qemu_version.at_least("11.1")
-            for warning in self.vm.take_warnings():
-                shown = f"{self.program}: {warning}" if named else str(warning)
-                self.stderr_lines += (shown, *(warning.hint or "").splitlines())
+            if self._pending is None:
+                self._print_from_monitor(self.vm.take_warnings())
 
     # -- commands ------------------------------------------------------------------
 
@@ -328,6 +377,8 @@ class QemuSimulator:
             "query-cpus-fast": self._no_arguments(lambda: query_cpus_fast(self.vm)),
             "device_add": self._device_add,
             "device_del": self._device_del,
+            "set-numa-node": self._set_numa_node,
+            "x-exit-preconfig": self._no_arguments(self._exit_preconfig),
             "quit": self._quit,
         }
         for name, command in self._plugin_commands().items():
@@ -337,6 +388,96 @@ class QemuSimulator:
         handlers["qom-get"] = self._qom_get
         handlers["query-acpi-ospm-status"] = self._query_acpi_ospm_status
         return handlers
+
+    def _preconfig_refusal(self, command: str) -> dict[str, Any] | None:
+        """QEMU's refusal of a command it has but not before the machine is built."""
+        allowed = allowed_in_preconfig(self._target, self.version)
+        if allowed is None:
+            return _error(
+                NOT_MODELLED,
+                f"cputopo: which commands qemu-system-{self._target} {self.version} "
+                "answers before x-exit-preconfig was not captured",
+            )
+        if command in allowed or not _discovery.has_command(self._target, self.version, command):
+            return None
+        return _error("GenericError", AFTER_INIT.format(command))
+
+    def _preconfig_handlers(self) -> dict[str, Callable[[dict[str, object]], object]]:
+        """What the stand-in answers before ``x-exit-preconfig``."""
+        pending = self._pending
+        assert pending is not None
+        return {
+            "query-version": self._query_version,
+            "query-status": self._no_arguments(lambda: self._run_state.query_status(self.version)),
+            "query-name": self._no_arguments(self._query_name),
+            "query-commands": self._no_arguments(
+                lambda: _discovery.captured(self._target, self.version, "query-commands")
+            ),
+            "query-memdev": self._no_arguments(self._query_memdev),
+            "query-hotpluggable-cpus": self._no_arguments(
+                lambda: pending_hotpluggable_cpus(pending)
+            ),
+            "qom-list": self._qom_list,
+            "qom-get": self._preconfig_qom_get,
+            "set-numa-node": self._set_numa_node,
+            "x-exit-preconfig": self._no_arguments(self._exit_preconfig),
+            "quit": self._quit,
+        }
+
+    def _preconfig_qom_get(self, arguments: dict[str, object]) -> object:
+        """Before the machine is built only ``/machine``'s ``type`` is answered."""
+        check_arguments(arguments, {"path": (str, True), "property": (str, True)})
+        pending = self._pending
+        assert pending is not None
+        if arguments["path"] == "/machine" and arguments["property"] == "type":
+            return f"{pending.machine.name}-machine"
+        raise UnsupportedOptionError(
+            f"cputopo: qom-get {arguments['path']} {arguments['property']} before "
+            "x-exit-preconfig is not modelled",
+            what=str(arguments["path"]),
+        )
+
+    def _set_numa_node(self, arguments: dict[str, object]) -> object:
+        option = numa_option_from_qmp(arguments, self.version)
+        if self._pending is None:
+            raise TopologyError(BEFORE_CREATION, what="set-numa-node")
+        found = self._pending.add_numa(option)
+        self._print_from_monitor(found)
+        return {}
+
+    def _exit_preconfig(self) -> object:
+        """Build the machine; QEMU exits with status 1 on an error here."""
+        pending = self._pending
+        if pending is None:
+            raise TopologyError(BEFORE_INIT, what="x-exit-preconfig")
+        printed = len(pending.warnings)
+        try:
+            vm = pending.finish()
+        except UnsupportedOptionError:
+            raise
+        except TopologyError as error:
+            self._print_from_monitor(error.warnings[printed:])
+            named = self.version.at_least("11.1")
+            last = f"{self.program}: {error.message}" if named else error.message
+            self.stderr_lines += (last, *(error.hint or "").splitlines())
+            self._running = False
+            self.exit_code = 1
+            raise QemuCrashError(error, what="x-exit-preconfig", exit_status=1) from None
+        self._print_from_monitor(vm.warnings[printed:])
+        self._vm = vm
+        self._pending = None
+        self._record_devices()
+        if not self._paused:
+            self._change_state(self._run_state.cont())
+        return {}
+
+    def _print_from_monitor(self, warnings: Sequence[Any]) -> None:
+        """Warnings QEMU prints while a monitor command runs: with the program's
+        name from 11.1 only (observed; 10.1-11.0 were not run and answer as 10.0)."""
+        named = self.version.at_least("11.1")
+        for warning in warnings:
+            shown = f"{self.program}: {warning}" if named else str(warning)
+            self.stderr_lines += (shown, *(warning.hint or "").splitlines())
 
     def _plugin_commands(self) -> Mapping[str, QmpCommand]:
         extra = hooks(self.vm.machine.arch).qmp_commands
@@ -515,11 +656,12 @@ class QemuSimulator:
 
     def _query_memdev(self) -> object:
         entries = []
-        for text in read_command_line(self.argv).values("object"):
+        for text in read_command_line(without_flags(self.argv, ("preconfig",))).values("object"):
             backend = read_object(text, spelled="-object", version=self.version)
             entries.append(memdev_entry(backend.id, backend.size, text))
         children = [entry["id"] for entry in entries] + self._monitor_objects()
-        if not self._ram_has_backend():
+        # The default RAM backend is created with the board (after --preconfig).
+        if self._pending is None and not self._ram_has_backend():
             machines = _discovery.captured(self._target, self.version, "query-machines")
             for machine in machines:
                 if machine["name"] == self.vm.machine.name and "default-ram-id" in machine:
@@ -621,7 +763,8 @@ class QemuSimulator:
         container = path.rstrip("/") if path != "/" else path
         if container not in _DEVICE_CONTAINERS:
             parent, _, name = container.rpartition("/")
-            known = {state.qom_path for state in self.vm.snapshot().values()}
+            snapshot = self.vm.snapshot() if self._pending is None else {}
+            known = {state.qom_path for state in snapshot.values()}
             if parent in _DEVICE_CONTAINERS and container not in known and "[" not in name:
                 # Every child of these containers is a CPU the model knows.
                 raise DeviceNotFound(f"Device '{path}' not found", what="path")
@@ -637,7 +780,7 @@ class QemuSimulator:
         ]
         types = {
             state.qom_path.rsplit("/", 1)[-1]: state.driver
-            for state in self.vm.snapshot().values()
+            for state in (self.vm.snapshot() if self._pending is None else {}).values()
             if state.qom_path.rsplit("/", 1)[0] == container
         }
         children = [
@@ -689,6 +832,13 @@ class QemuSimulator:
 #: command line, and test suites start the same few command lines many times.
 _STARTED: OrderedDict[tuple[tuple[str, ...], QemuVersion], VirtualMachine] = OrderedDict()
 _STARTED_MAX = 512
+
+
+def _begin(argv: tuple[str, ...], version: QemuVersion) -> PendingStart:
+    """A start stopped by ``--preconfig`` (each ``-preconfig``/``--preconfig`` flag
+    taken out of the line the model reads)."""
+    line = read_command_line(without_flags(argv, ("preconfig",)))
+    return begin_vm(line, plan_start(line, version), version)
 
 
 def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
