@@ -20,11 +20,24 @@ started paused under TCG:
   type the binary lists, and each distinct reply is kept once, with the
   machine types that gave it. A machine type QEMU would not start with no
   other option is left out, and the stand-in then does not answer for it.
+
+Beside it, ``qom-types-<target>-<version>.json.gz`` holds ``qom-list-types``
+with ``abstract: true``, the list every other ``qom-list-types`` reply is a
+part of, in the same order (QEMU walks its table of types the same way for
+each, and filters): asked of every machine type along with the CPU
+definitions, and kept once with the machine types that gave it (all but
+aarch64 7.2's ``z2``, which registers types of its own). ``implements`` of a
+class is a walk up the ``parent`` chain the list gives, but an interface's
+implementers are not in it: for each interface type the reply to
+``implements: <interface>, abstract: true`` is kept, as positions in the list.
+The file is gzipped (the lists are long and repetitive), written with no
+timestamp so that the same replies give the same bytes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 from pathlib import Path
 from typing import Any, Final
@@ -54,8 +67,9 @@ def _hmp_text(target: str, version: str, args: tuple[str, ...], command_line: st
     return text
 
 
-def capture(target: str, version: str) -> dict[str, Any]:
-    """The discovery replies of ``qemu-system-<target>`` of QEMU ``version``."""
+def capture(target: str, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The discovery replies of ``qemu-system-<target>`` of QEMU ``version``, and its
+    ``qom-list-types`` (see the module's docstring)."""
     probe = _PROBE_MACHINE.get(target, ())
     document: dict[str, Any] = {
         "query-commands": _one_reply(target, version, probe, "query-commands"),
@@ -65,21 +79,70 @@ def capture(target: str, version: str) -> dict[str, Any]:
         "hmp-info": _hmp_text(target, version, probe, "info"),
     }
     names = [machine["name"] for machine in document["query-machines"]]
-    command = (("query-cpu-definitions", None),)
-    runs = run_many([QemuJob(target, ("-machine", name), command, 30.0, version) for name in names])
+    commands = (("query-cpu-definitions", None), ("qom-list-types", {"abstract": True}))
+    runs = run_many(
+        [QemuJob(target, ("-machine", name), commands, 30.0, version) for name in names]
+    )
     replies: list[tuple[list[str], list[dict[str, Any]]]] = []
+    type_lists: list[tuple[list[str], list[dict[str, Any]]]] = []
     for name, run in zip(names, runs, strict=True):
-        if run.exit_code != 0 or len(run.replies) != 1 or "return" not in run.replies[0]:
+        if run.exit_code != 0 or len(run.replies) != 2 or "return" not in run.replies[0]:
             continue  # QEMU needs more options for it (a kernel, a firmware): not captured
         reply: list[dict[str, Any]] = run.replies[0]["return"]  # type: ignore[assignment]
-        for machines, known in replies:
-            if known == reply:
-                machines.append(name)
-                break
-        else:
-            replies.append(([name], reply))
+        _add_variant(replies, name, reply)
+        _add_variant(type_lists, name, run.replies[1]["return"])  # type: ignore[arg-type]
     document["query-cpu-definitions"] = _as_changes(replies)
-    return document
+    return document, _qom_types(target, version, probe, type_lists)
+
+
+def _add_variant(
+    variants: list[tuple[list[str], list[dict[str, Any]]]], name: str, reply: list[dict[str, Any]]
+) -> None:
+    """Add machine type ``name`` to the variant that has ``reply``, or a new one."""
+    for machines, known in variants:
+        if known == reply:
+            machines.append(name)
+            return
+    variants.append(([name], reply))
+
+
+def _qom_types(
+    target: str,
+    version: str,
+    probe: tuple[str, ...],
+    type_lists: list[tuple[list[str], list[dict[str, Any]]]],
+) -> dict[str, Any]:
+    """``qom-list-types`` (``abstract: true``) most machine types give, and the
+    implementers of each interface type in it, as positions in that list."""
+    machines, types = max(type_lists, key=lambda variant: len(variant[0]))
+    for others, other_types in type_lists:
+        if others is not machines:
+            print(f"  qom-list-types differs on {others}: {len(other_types)} types")
+    parents = {entry["name"]: entry.get("parent") for entry in types}
+
+    def is_interface(name: str | None) -> bool:
+        while name is not None:
+            if name == "interface":
+                return True
+            name = parents.get(name)
+        return False
+
+    interfaces = [entry["name"] for entry in types if is_interface(entry["name"])]
+    commands = tuple(
+        ("qom-list-types", {"implements": name, "abstract": True}) for name in interfaces
+    )
+    (run,) = run_many([QemuJob(target, probe, commands, 60.0, version)])
+    if run.exit_code != 0 or len(run.replies) != len(interfaces):
+        raise RuntimeError(f"{target} {version} qom-list-types implements: {run}")
+    position = {entry["name"]: index for index, entry in enumerate(types)}
+    implementers: dict[str, list[int]] = {}
+    for name, reply in zip(interfaces, run.replies, strict=True):
+        entries: list[dict[str, Any]] = reply["return"]  # type: ignore[assignment]
+        found = [position[entry["name"]] for entry in entries]
+        if found != sorted(found):
+            raise RuntimeError(f"{target} {version} implements {name}: not in the list's order")
+        implementers[name] = found
+    return {"machines": machines, "types": types, "implementers": implementers}
 
 
 def _as_changes(
@@ -119,9 +182,11 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for target in args.target or TARGETS:
         for version in args.version or QEMU_VERSIONS:
-            document = capture(target, version)
+            document, qom_types = capture(target, version)
             path = args.out / f"discovery-{target}-{version}.json"
             path.write_text(_dump(document))
+            qom_path = args.out / f"qom-types-{target}-{version}.json.gz"
+            qom_path.write_bytes(gzip.compress(_dump(qom_types).encode(), 9, mtime=0))
             print(path, len(document["query-cpu-definitions"]), "cpu-definitions variants")
     return 0
 

@@ -3,9 +3,12 @@
 ``query-commands``, ``query-machines``, ``query-cpu-definitions`` and
 ``query-kvm`` depend only on the binary (and, for the CPU definitions, on the
 machine type), so they are captured from QEMU rather than modelled
-(``tools/capture_qmp_discovery.py``). Releases without a binary here (8.x, 9.x,
-10.1-11.0) have no capture: the stand-in says so instead of answering as a
-neighbouring release would.
+(``tools/capture_qmp_discovery.py``). So are ``qom-list-types``
+(``data/qom-types-*.json.gz``, same tool) and the help texts of ``-cpu
+help``, ``-device help`` and ``-device TYPE,help`` for CPU types
+(``data/help-*.json.gz``, ``tools/capture_option_help.py``). Releases without
+a binary here (8.x, 9.x, 10.1-11.0) have no capture: the stand-in says so
+instead of answering as a neighbouring release would.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import zlib
 from typing import Any, Final
 
 from topology._errors import TopologyError
 from topology._parse.command_line import UnsupportedOptionError
 from topology._versions import QemuVersion
 
-__all__ = ["captured", "cpu_definitions", "has_command", "hmp_names"]
+__all__ = ["captured", "captured_file", "cpu_definitions", "has_command", "hmp_names"]
 
 
 _DATA_DIR: Final = os.path.join(os.path.dirname(__file__), "data")
@@ -35,6 +39,35 @@ def _document(target: str, release: str) -> dict[str, Any] | None:
     with open(path, encoding="utf-8") as file:
         loaded: dict[str, Any] = json.load(file)
     return loaded
+
+
+@functools.cache
+def _gzipped(name: str) -> dict[str, Any] | None:
+    path = os.path.join(_DATA_DIR, f"{name}.json.gz")
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as file:
+        # zlib alone reads the gzip container (wbits 16 + 15): the gzip module
+        # would import more into the stand-in process for the same bytes.
+        text = zlib.decompress(file.read(), wbits=31).decode("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def captured_file(kind: str, target: str, version: QemuVersion, what: str) -> dict[str, Any]:
+    """The capture ``data/<kind>-<target>-<release>.json.gz`` (``help``, ``qom-types``).
+
+    Raises :class:`UnsupportedOptionError`, naming ``what`` was asked, where no
+    capture exists for that binary and release.
+    """
+    document = _gzipped(f"{kind}-{target}-{version.major}.{version.minor}")
+    if document is None:
+        raise UnsupportedOptionError(
+            f"cputopo: {what}: no reply of qemu-system-{target} {version} was captured "
+            "for the stand-in to give",
+            what=what,
+        )
+    return document
 
 
 def captured(target: str, version: QemuVersion, command: str) -> Any:
