@@ -43,6 +43,7 @@ from topology.qemu._preconfig import (
     pending_hotpluggable_cpus,
 )
 from topology.qemu._qmp_args import check_arguments, device_add_props
+from topology.qemu._qom_types import qom_types
 from topology.qemu._run_state import RunState
 from topology.qemu._set_numa_node import numa_option_from_qmp
 
@@ -373,6 +374,7 @@ class QemuSimulator:
             ),
             "human-monitor-command": self._human_monitor_command,
             "qom-list": self._qom_list,
+            "qom-list-types": self._qom_list_types,
             "query-hotpluggable-cpus": self._no_arguments(lambda: query_hotpluggable_cpus(self.vm)),
             "query-cpus-fast": self._no_arguments(lambda: query_cpus_fast(self.vm)),
             "device_add": self._device_add,
@@ -790,6 +792,21 @@ class QemuSimulator:
             for name in reversed(replayed_hash_table_order(history))
         ]
         return [{"name": "type", "type": "string"}, *children]
+
+    def _qom_list_types(self, arguments: dict[str, object]) -> object:
+        """``qom-list-types``: the binary's captured list, filtered as QEMU filters it
+        (see :mod:`topology.qemu._qom_types`), on the machine types it was seen on."""
+        check_arguments(arguments, {"implements": (str, False), "abstract": (bool, False)})
+        types = qom_types(self._target, self.version)
+        if self.vm.machine.name not in types.machines:
+            raise UnsupportedOptionError(
+                f"cputopo: qom-list-types: no reply of qemu-system-{self._target} "
+                f"{self.version} was captured on machine type {self.vm.machine.name}",
+                what="qom-list-types",
+            )
+        implements = arguments.get("implements")
+        assert implements is None or isinstance(implements, str)
+        return types.list_types(implements, arguments.get("abstract") is True)
 
     def _query_version(self, arguments: dict[str, object]) -> object:
         check_arguments(arguments, {})
