@@ -216,7 +216,7 @@ def read_command_line(argv: Sequence[str]) -> CommandLine:
             raise UnsupportedOptionError(
                 f"cputopo: the stand-in does not model QEMU's {word} option", what=word
             )
-        if name in ("cpu", "accel") and value is not None and _asks_help(value):
+        if value is not None and _asks_help(name, value):
             raise UnsupportedOptionError(
                 f"cputopo: {word} {value}: help texts are not modelled", what="help"
             )
@@ -279,9 +279,13 @@ def without_flags(argv: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _asks_help(value: str) -> bool:
-    # QEMU lists the CPU models or accelerators for "help" or "?" (is_help_option).
-    return value.split(",", 1)[0] in ("help", "?")
+def _asks_help(name: str, value: str) -> bool:
+    # QEMU lists the CPU models only for a -cpu that is "help" or "?" as a whole
+    # (-cpu help,x looks for a model named help), the accelerators for an -accel
+    # whose first member is (observed on 7.2, 10.0 and 11.1).
+    if name == "cpu":
+        return value in ("help", "?")
+    return name == "accel" and value.split(",", 1)[0] in ("help", "?")
 
 
 def _option_error(word: str, reason: str) -> OptionSyntaxError:

@@ -7,9 +7,11 @@ several monitors at once; ``-monitor none``): how the monitors are read and
 refused is in :mod:`topology.qemu._monitor_options`, how they are served
 (one connection at a time per socket, events to every negotiated session,
 socket files) in :mod:`topology.qemu._qmp_server`. ``--version``, ``-machine
-help`` and ``-smp help`` print QEMU's text and exit 0, the first one given
-winning (:mod:`topology.qemu._option_queries`). What it does, as QEMU 7.2,
-10.0 and 11.1 were seen doing (paused with ``-S``):
+help``, ``-smp help``, ``-accel help``, ``-cpu help``, ``-device help`` and
+``-device CPUTYPE,help`` print QEMU's text and exit 0, each answered where
+QEMU answers it in its reading of the line
+(:mod:`topology.qemu._option_queries`). What it does, as QEMU 7.2, 10.0 and
+11.1 were seen doing (paused with ``-S``):
 
 * a refused start prints QEMU's stderr and exits 1 (0 after ``-smp help``,
   which goes to stdout); where QEMU would crash, at start or on a command, the
@@ -40,11 +42,11 @@ newest release modelled) and ``--qemu-package TEXT`` (the greeting's
 ``package``, empty by default; both also make ``--version``'s text). An HMP
 monitor (``-monitor stdio``, ``mode=readline``), pretty-printed QMP and the
 back ends other than stdio and UNIX sockets (tcp, pty, ...) are refused with
-exit status 2, as are ``-cpu help``, ``-device help`` and an option the
-stand-in does not model. A QMP command the stand-in does not model, or one on
-an object or property it does not model (``qom-get`` of a CPU's ``apic-id``),
-gets an error reply of class ``CputopoNotModelled``, which no QEMU sends, and
-the session goes on.
+exit status 2, as are the help of device types other than CPUs (``-device
+virtio-net-pci,help``) and an option the stand-in does not model. A QMP
+command the stand-in does not model, or one on an object or property it does
+not model (``qom-get`` of a CPU's ``apic-id``), gets an error reply of class
+``CputopoNotModelled``, which no QEMU sends, and the session goes on.
 """
 
 from __future__ import annotations
@@ -62,10 +64,12 @@ from topology.qemu._monitor_options import (
     check_monitors,
 )
 from topology.qemu._option_queries import (
+    OptionPass,
     OptionQuery,
+    OptionRefused,
     UnknownTarget,
     answer_at_once,
-    deferred_query,
+    asks_query,
     first_option_error,
     known_options_only,
 )
@@ -101,14 +105,16 @@ def main(argv: Sequence[str]) -> int:
     try:
         _read_options(qemu_argv, reader, release, version, package)
     except OptionQuery as query:
-        write_fd(2, "".join(f"{line}\n" for line in reader.warnings))
+        write_fd(2, "".join(f"{line}\n" for line in (*reader.warnings, *query.stderr_lines)))
         write_fd(1, query.text)
         return 0
-    except MonitorOptionError as refused:
+    except (MonitorOptionError, OptionRefused) as refused:
         write_fd(2, "".join(f"{line}\n" for line in (*reader.warnings, *refused.lines)))
         return 1
     except (MonitorNotModelled, _UsageError) as error:
         return _usage_error(str(error))
+    except UnsupportedOptionError as error:
+        return _usage_error(error.message)
     # What QEMU printed while reading its options (deprecation warnings).
     write_fd(2, "".join(f"{line}\n" for line in reader.warnings))
     try:
@@ -163,16 +169,22 @@ def _read_options(
     """QEMU's option loop: monitor options read, option queries answered, in order.
 
     A command line with a word QEMU does not know is left to the simulator,
-    which refuses it as QEMU's first pass does, before anything else.
+    which refuses it as QEMU's first pass does, before anything else. So is a
+    line with no option query on it; one with a query is read by
+    :class:`OptionPass` as QEMU reads it, so that an option QEMU refuses
+    before the query is answered wins, with QEMU's warnings before it.
     """
+    program = os.path.basename(qemu_argv[0])
     refusal = first_option_error(qemu_argv)
     if refusal is not None:
-        raise MonitorOptionError([f"{os.path.basename(qemu_argv[0])}: {refusal}"])
+        raise MonitorOptionError([f"{program}: {refusal}"])
     if not known_options_only(qemu_argv):
         return
-    target = os.path.basename(qemu_argv[0]).removeprefix("qemu-system-")
+    target = program.removeprefix("qemu-system-")
     full_version = ".".join([*version.split("."), "0", "0"][:3])
-    deferred: list[str] = []
+    # The pass writes its warnings to the reader's list: one stderr, in order.
+    checks = OptionPass(program, target, release, reader.warnings)
+    query_on_line = asks_query(qemu_argv)
     position = 1
     while position < len(qemu_argv):
         word = qemu_argv[position]
@@ -182,6 +194,8 @@ def _read_options(
         if name in _MONITOR_OPTIONS and value is not None:
             reader.read(word, value)
             continue
+        if query_on_line:
+            checks.read(name, word, value)
         try:
             answer_at_once(
                 name, value, target=target, version=release, full_version=full_version,
@@ -189,11 +203,8 @@ def _read_options(
             )  # fmt: skip
         except UnknownTarget:
             raise _UsageError(f"cputopo: {word} {value}: no catalogue for {target}") from None
-        refusal = deferred_query(name, value)
-        if refusal is not None:
-            deferred.append(refusal)
-    if deferred:
-        raise _UsageError(deferred[0])
+    if query_on_line:
+        checks.answer_deferred()  # -cpu help, then the first -device asking for help
 
 
 def _usage_error(message: str) -> int:
