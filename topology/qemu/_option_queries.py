@@ -163,40 +163,51 @@ def asks_query(argv: Sequence[str]) -> bool:
     simulator, which reports QEMU's refusals itself.
     """
     cpu: str | None = None
+    accel_ids: set[str] = set()
     for name, value in _options(argv):
         if name == "cpu":
             cpu = value
+        elif name == "accel" and value is not None:
+            items = list(_opt_items(value, "accel"))
+            if _accel_id_error(items, accel_ids) is not None or _accel_listed(items):
+                return True
         elif name == "version" or (value is not None and _asks_at_option(name, value)):
             return True
     return cpu in _HELP
 
 
 def _asks_at_option(name: str, value: str) -> bool:
-    """Whether option ``name`` with ``value`` asks for help (or the accelerators)."""
+    """Whether option ``name`` (not ``-accel``) with ``value`` asks for help."""
     if name in ("machine", "M", "smp"):
         try:
             implied = "cpus" if name == "smp" else "type"
             return parse_keyval(value, option=f"-{name}", implied_key=implied)[1]
         except TopologyError:
             return False  # refused while QEMU reads it: no query
-    if name == "accel":
-        return _accel_help(value)[0]
     return name == "device" and _device_help(value) is not None
 
 
-def _accel_help(text: str) -> tuple[bool, str | None]:
-    """Whether ``-accel TEXT`` lists the accelerators, and the error QEMU prints first.
-
-    QEMU lists them when the last ``accel`` member is ``help`` or ``?``, when
-    there is none (``-accel thread=single``), and when it could not read the
-    option at all (a bad id: the error, then the list).
-    """
-    items = list(_opt_items(text, "accel"))
-    ids = [value for name, value, _ in items if name == "id"]
-    if ids and not is_identifier(ids[0]):
-        return True, "Parameter 'id' expects an identifier"
+def _accel_listed(items: Sequence[tuple[str, str, str | None]]) -> bool:
+    """Whether an ``-accel`` QEMU could read lists the accelerators: its last
+    ``accel`` member is ``help`` or ``?``, or it has none (``-accel thread=single``)."""
     accels = [value for name, value, _ in items if name == "accel"]
-    return (not accels or accels[-1] in _HELP), None
+    return not accels or accels[-1] in _HELP
+
+
+def _accel_id_error(
+    items: Sequence[tuple[str, str, str | None]], seen: set[str]
+) -> list[str] | None:
+    """QEMU's lines for an ``-accel`` id it refuses (``seen`` holds the ids so far,
+    and gets this one); None when the option is read."""
+    ids = [value for name, value, _ in items if name == "id"]
+    if not ids:
+        return None
+    if not is_identifier(ids[0]):
+        return ["Parameter 'id' expects an identifier", IDENTIFIER_HINT]
+    if ids[0] in seen:
+        return [f"Duplicate ID '{ids[0]}' for accel"]
+    seen.add(ids[0])
+    return None
 
 
 def _device_help(text: str) -> str | None:
@@ -265,6 +276,7 @@ class OptionPass:
         self._numa_warned = 0
         self._objects: set[str] = set()
         self._devices: set[str] = set()
+        self._accels: set[str] = set()
         self._cpu: str | None = None
         # (driver, option as given) of the first -device that asks for help.
         self._device_help: tuple[str, str] | None = None
@@ -363,28 +375,25 @@ class OptionPass:
             self._device_help = (driver, f"{spelled} {value}")
 
     def _read_accel(self, value: str, spelled: str) -> None:
-        listed, error = _accel_help(value)
+        where = f"{spelled} {value}"
+        items = list(_opt_items(value, "accel"))
+        error = _accel_id_error(items, self._accels)
         if error is None:
-            items = list(_opt_items(value, "accel"))
-            self._warn_flags(items, f"{spelled} {value}")
-            ids = [item for name, item, _ in items if name == "id"]
-            if ids:
-                # QEMU keeps accelerator ids in one list: a second use is refused.
-                raise UnsupportedOptionError(
-                    f"cputopo: {spelled} {value}: -accel ids are not modelled", what="id"
-                )
-        if not listed:
-            return
+            self._warn_flags(items, where)
+            if not _accel_listed(items):
+                return
         names = accelerators(self._target, self._version)
         if names is None or self._version not in CAPTURED_VERSIONS:
             raise UnsupportedOptionError(
-                f"cputopo: {spelled} {value}: the accelerators of qemu-system-{self._target} "
+                f"cputopo: {where}: the accelerators of qemu-system-{self._target} "
                 f"{self._version} were not captured",
                 what="accel",
             )
-        lines = [] if error is None else [f"{self._program}: {spelled} {value}: {error}"]
+        lines: list[str] = []
         if error is not None:
-            lines.append(IDENTIFIER_HINT)
+            # QEMU could not read the option: it says why, then lists them anyway.
+            message, *hint = error
+            lines = [f"{self._program}: {where}: {message}", *hint]
         raise OptionQuery(_ACCEL_HEADER + "".join(f"{name}\n" for name in names), lines)
 
     def _read_name(self, value: str, where: str) -> None:
