@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import zlib
 from typing import Any, Final
 
 from topology._errors import TopologyError
@@ -46,9 +45,12 @@ def _gzipped(name: str) -> dict[str, Any] | None:
     path = os.path.join(_DATA_DIR, f"{name}.json.gz")
     if not os.path.isfile(path):
         return None
+    # zlib alone reads the gzip container (wbits 16 + 15): the gzip module would
+    # import more into the stand-in process for the same bytes. Imported here,
+    # as only a help text or qom-list-types needs it.
+    import zlib
+
     with open(path, "rb") as file:
-        # zlib alone reads the gzip container (wbits 16 + 15): the gzip module
-        # would import more into the stand-in process for the same bytes.
         text = zlib.decompress(file.read(), wbits=31).decode("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

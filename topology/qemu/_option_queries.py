@@ -50,7 +50,6 @@ from topology._resolve.catalogue import (
 from topology._versions import QemuVersion
 from topology._warnings import QemuWarning
 from topology.qemu import _discovery
-from topology.qemu._qom_types import qom_types
 
 __all__ = [
     "OptionPass",
@@ -448,6 +447,9 @@ class OptionPass:
         help_texts = self._captured(where)
         if driver == "help":
             raise OptionQuery(help_texts["device-help"])
+        # Imported here: most lines with a query never need the type list.
+        from topology.qemu._qom_types import qom_types
+
         types = qom_types(self._target, self._version)
         typename = driver
         if typename not in types:

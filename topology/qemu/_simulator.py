@@ -43,7 +43,6 @@ from topology.qemu._preconfig import (
     pending_hotpluggable_cpus,
 )
 from topology.qemu._qmp_args import check_arguments, device_add_props
-from topology.qemu._qom_types import qom_types
 from topology.qemu._run_state import RunState
 from topology.qemu._set_numa_node import numa_option_from_qmp
 
@@ -796,6 +795,9 @@ class QemuSimulator:
     def _qom_list_types(self, arguments: dict[str, object]) -> object:
         """``qom-list-types``: the binary's captured list, filtered as QEMU filters it
         (see :mod:`topology.qemu._qom_types`), on the machine types it was seen on."""
+        # Imported here: a session that never asks does not pay for it at start.
+        from topology.qemu._qom_types import qom_types
+
         check_arguments(arguments, {"implements": (str, False), "abstract": (bool, False)})
         types = qom_types(self._target, self.version)
         if self.vm.machine.name not in types.machines:
