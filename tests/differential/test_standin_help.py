@@ -53,14 +53,21 @@ def _real(target: str, version: str, args: list[str]) -> Outcome:
     """QEMU's exit status, stdout and stderr. No display option: should QEMU start
     instead of answering, it fails at once for want of a display, and never hangs."""
     require_qemu(target, version)
-    done = subprocess.run(
-        [*qemu_command(target, version), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    # stdin is a pipe held open, never /dev/null: with --preconfig on the line,
+    # QEMU must not be left reading an input that has ended.
+    held, writer = os.pipe()
+    try:
+        done = subprocess.run(
+            [*qemu_command(target, version), *args],
+            stdin=held,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(held)
+        os.close(writer)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -168,6 +175,7 @@ _OPTIONS: Final = [
     ["-uuid", "12345678-1234-1234-1234-123456789abc"],
     ["-uuid", "foo"],
     ["-S"],
+    ["--preconfig"],
     ["-nodefaults"],
     ["-display", "none"],
     ["-version"],

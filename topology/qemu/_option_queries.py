@@ -78,7 +78,8 @@ _NOT_CHECKED_HERE: Final = frozenset(
 )
 _HELP: Final = ("help", "?")
 #: Options without an argument that QEMU only notes as it reads the line
-#: (``-version`` is answered by :func:`answer_at_once`).
+#: (``-version`` is answered by :func:`answer_at_once`; ``--preconfig -cpu help``
+#: prints the models, observed on 7.2 and 11.1).
 _PLAIN_FLAGS: Final = frozenset(
     {
         "S",
@@ -88,6 +89,7 @@ _PLAIN_FLAGS: Final = frozenset(
         "no-reboot",
         "no-shutdown",
         "enable-kvm",
+        "preconfig",
         "version",
     }
 )
