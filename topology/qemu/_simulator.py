@@ -347,40 +347,44 @@ class QemuSimulator:
         """The QMP commands the stand-in answers for this VM (the plugin's included)."""
         return frozenset({"qmp_capabilities", *self._handlers()})
 
+    def _common_handlers(self) -> dict[str, Callable[[dict[str, object]], object]]:
+        """The commands answered alike before and after ``x-exit-preconfig``."""
+        return {
+            "query-version": self._query_version,
+            "query-status": self._no_arguments(lambda: self._run_state.query_status(self.version)),
+            "query-name": self._no_arguments(self._query_name),
+            "query-commands": self._no_arguments(
+                lambda: _discovery.captured(self._target, self.version, "query-commands")
+            ),
+            "query-memdev": self._no_arguments(self._query_memdev),
+            "qom-list": self._qom_list,
+            "set-numa-node": self._set_numa_node,
+            "x-exit-preconfig": self._no_arguments(self._exit_preconfig),
+            "quit": self._quit,
+        }
+
     def _handlers(self) -> dict[str, Callable[[dict[str, object]], object]]:
         handlers: dict[str, Callable[[dict[str, object]], object]] = {
-            "query-version": self._query_version,
-            "query-status": self._no_arguments(
-                lambda: self._run_state.query_status(self.vm.machine.qemu_version)
-            ),
+            **self._common_handlers(),
             "cont": self._no_arguments(lambda: self._change_state(self._run_state.cont())),
             "stop": self._no_arguments(lambda: self._change_state(self._run_state.stop())),
             "system_reset": self._no_arguments(self._system_reset),
             "system_powerdown": self._no_arguments(self._system_powerdown),
-            "query-name": self._no_arguments(self._query_name),
             "query-target": self._no_arguments(lambda: {"arch": self._target}),
             "query-kvm": self._no_arguments(self._query_kvm),
-            "query-commands": self._no_arguments(
-                lambda: _discovery.captured(self._target, self.version, "query-commands")
-            ),
             "query-machines": self._query_machines,
             "query-cpu-definitions": self._no_arguments(self._query_cpu_definitions),
-            "query-memdev": self._no_arguments(self._query_memdev),
             "query-memory-size-summary": self._no_arguments(
                 lambda: query_memory_size_summary(
                     self._target, self.version, self.vm.memory.ram_size
                 )
             ),
             "human-monitor-command": self._human_monitor_command,
-            "qom-list": self._qom_list,
             "qom-list-types": self._qom_list_types,
             "query-hotpluggable-cpus": self._no_arguments(lambda: query_hotpluggable_cpus(self.vm)),
             "query-cpus-fast": self._no_arguments(lambda: query_cpus_fast(self.vm)),
             "device_add": self._device_add,
             "device_del": self._device_del,
-            "set-numa-node": self._set_numa_node,
-            "x-exit-preconfig": self._no_arguments(self._exit_preconfig),
-            "quit": self._quit,
         }
         for name, command in self._plugin_commands().items():
             handlers[name] = self._plugin_command(command)
@@ -410,21 +414,11 @@ class QemuSimulator:
         pending = self._pending
         assert pending is not None
         return {
-            "query-version": self._query_version,
-            "query-status": self._no_arguments(lambda: self._run_state.query_status(self.version)),
-            "query-name": self._no_arguments(self._query_name),
-            "query-commands": self._no_arguments(
-                lambda: _discovery.captured(self._target, self.version, "query-commands")
-            ),
-            "query-memdev": self._no_arguments(self._query_memdev),
+            **self._common_handlers(),
             "query-hotpluggable-cpus": self._no_arguments(
                 lambda: pending_hotpluggable_cpus(pending)
             ),
-            "qom-list": self._qom_list,
             "qom-get": self._preconfig_qom_get,
-            "set-numa-node": self._set_numa_node,
-            "x-exit-preconfig": self._no_arguments(self._exit_preconfig),
-            "quit": self._quit,
         }
 
     def _preconfig_qom_get(self, arguments: dict[str, object]) -> object:
