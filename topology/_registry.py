@@ -128,6 +128,7 @@ class PluginHooks:
     """A loaded plugin's optional hooks, typed; None where the plugin has none."""
 
     check_machine_options: Callable[[BoardContext], None] | None
+    check_driver: Callable[[BoardContext, str], None] | None
     check_reset: Callable[[BoardContext], Sequence[QemuWarning]] | None
     qmp_commands: Callable[[BoardContext], Mapping[str, QmpCommand]] | None
     qom_links: Callable[[BoardContext], Mapping[str, str]] | None

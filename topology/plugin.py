@@ -18,8 +18,8 @@ operation's own arguments:
   (``machine_types``, ``default_machine``);
 * a :class:`BoardContext`, for the hooks QEMU's board code runs while it builds
   the machine (``check_machine_options``, ``check_board``, ``possible_slots``,
-  ``default_node``, ``boot_qom_path``, ``check_reset``, ``qmp_commands``,
-  ``qom_links``);
+  ``default_node``, ``boot_qom_path``, ``check_driver``, ``check_reset``,
+  ``qmp_commands``, ``qom_links``);
 * a :class:`VmView`, for the hooks a running VM asks (``select_slot``,
   ``request_unplug``, ``cpu_status``, ``legacy_cpu_add`` and the optional
   ones below).
@@ -279,6 +279,14 @@ class OptionalHooks(Protocol):
         """QEMU's errors for ``-machine`` property values, raised when QEMU sets
         the properties: after the command-line pass and before any ``-smp``
         value is read (``board.topology`` is None)."""
+        ...
+
+    def check_driver(self, board: BoardContext, driver: str) -> None:
+        """QEMU's look-up of a ``device_add`` driver: raise :class:`DeviceTypeError`
+        with QEMU's text where ``driver`` names no device type QEMU could hot-plug
+        on this target. The core asks it on the empty machine ``none``, which has
+        no CPU slots; without this hook, every driver reaches that machine's
+        refusal (``Device 'X' can not be hotplugged on this machine``)."""
         ...
 
     def check_reset(self, board: BoardContext) -> Sequence[QemuWarning]:

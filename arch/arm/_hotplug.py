@@ -104,7 +104,12 @@ def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
 
 
 def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
-    models = cpu_models(vm.machine.qemu_version)
+    check_driver(vm.board, driver)
+    raise AssertionError("check_driver refuses every driver")
+
+
+def check_driver(board: BoardContext, driver: str) -> None:
+    models = cpu_models(board.version)
     if not (driver.endswith("-arm-cpu") and driver[: -len("-arm-cpu")] in models):
         raise DeviceTypeError(
             f"'{driver}' is not a valid device model name", what="driver", value=driver

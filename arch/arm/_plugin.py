@@ -34,7 +34,7 @@ class ArmPlugin:
 
     name = "arm"
     targets = ("aarch64",)
-    capabilities = frozenset({"check_machine_options", "cpu_identity"})
+    capabilities = frozenset({"check_driver", "check_machine_options", "cpu_identity"})
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
@@ -121,6 +121,7 @@ class ArmPlugin:
         return _hotplug.boot_qom_path(board, slot, position)
 
     select_slot = staticmethod(_hotplug.select_slot)
+    check_driver = staticmethod(_hotplug.check_driver)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)

@@ -89,15 +89,21 @@ def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
     return f"/machine/unattached/device[{position}]"
 
 
-def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
-    machine = vm.machine
-    tcg = machine.options.get("accel", "tcg") != "kvm"
+def check_driver(board: BoardContext, driver: str) -> None:
     model = driver.removesuffix("-s390x-cpu")
-    known = known_model(model, machine.qemu_version) or (model == "host" and not tcg)
+    tcg = board.accelerator != "kvm"
+    known = known_model(model, board.version) or (model == "host" and not tcg)
     if not driver.endswith("-s390x-cpu") or not known:
         raise DeviceTypeError(
             f"'{driver}' is not a valid device model name", what="driver", value=driver
         )
+
+
+def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+    machine = vm.machine
+    tcg = machine.options.get("accel", "tcg") != "kvm"
+    check_driver(vm.board, driver)
+    model = driver.removesuffix("-s390x-cpu")
     read = read_props(props, driver, machine.qemu_version)
     # Realized: a model with features TCG lacks is refused first, then one that
     # is not the boot CPUs' (observed on 7.2, 10.0 and 11.1: z14 next to qemu).

@@ -36,7 +36,7 @@ class S390xPlugin:
 
     name = "s390x"
     targets = ("s390x",)
-    capabilities = frozenset({"cpu_identity", "plug_props", "qmp_commands"})
+    capabilities = frozenset({"check_driver", "cpu_identity", "plug_props", "qmp_commands"})
 
     @functools.cache  # noqa: B019 - one small list per QEMU release, kept for the process
     def machine_types(self, version: QemuVersion) -> tuple[MachineType, ...]:
@@ -114,6 +114,7 @@ class S390xPlugin:
         return _hotplug.boot_qom_path(board, slot, position)
 
     select_slot = staticmethod(_hotplug.select_slot)
+    check_driver = staticmethod(_hotplug.check_driver)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)

@@ -80,12 +80,16 @@ def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
     return f"/machine/unattached/device[{position + int(xive)}]"
 
 
-def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
-    expected = vm.slots[0].type
+def check_driver(board: BoardContext, driver: str) -> None:
     if not driver.endswith("-spapr-cpu-core"):
         raise DeviceTypeError(
             f"'{driver}' is not a valid device model name", what="driver", value=driver
         )
+
+
+def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+    check_driver(vm.board, driver)
+    expected = vm.slots[0].type
     reject_unknown_props(props, {"core-id", "nr-threads", "node-id"}, driver)
     core_id = read_int_prop(props, "core-id", 0)
     if core_id < 0:

@@ -110,6 +110,7 @@ class SpaprPlugin:
     targets = ("ppc64",)
     capabilities = frozenset(
         {
+            "check_driver",
             "check_machine_options",
             "check_reset",
             "cpu_identity",
@@ -266,6 +267,7 @@ class SpaprPlugin:
         return _hotplug.boot_qom_path(board, slot, position)
 
     select_slot = staticmethod(_hotplug.select_slot)
+    check_driver = staticmethod(_hotplug.check_driver)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)

@@ -154,14 +154,18 @@ def _fail(message: str, what: str, value: object = None) -> BoardError:
     return BoardError(message, what=what, value=value)
 
 
-def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
-    version = vm.machine.qemu_version
-    topology = vm.topology
-    expected = vm.slots[0].type
+def check_driver(board: BoardContext, driver: str) -> None:
     if not driver.endswith("-x86_64-cpu"):
         raise DeviceTypeError(
             f"'{driver}' is not a valid device model name", what="driver", value=driver
         )
+
+
+def select_slot(vm: VmView, driver: str, props: Mapping[str, object]) -> int:
+    version = vm.machine.qemu_version
+    topology = vm.topology
+    check_driver(vm.board, driver)
+    expected = vm.slots[0].type
     known = {"socket-id", "die-id", "core-id", "thread-id", "node-id", "apic-id"}
     if version.at_least("9.1"):
         known.add("module-id")

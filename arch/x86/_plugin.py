@@ -73,6 +73,7 @@ class X86Plugin:
     targets = ("x86_64",)
     capabilities = frozenset(
         {
+            "check_driver",
             "cpu_identity",
             "plug_warnings",
             "qmp_commands",
@@ -165,6 +166,7 @@ class X86Plugin:
         return _hotplug.boot_qom_path(board, slot, position)
 
     select_slot = staticmethod(_hotplug.select_slot)
+    check_driver = staticmethod(_hotplug.check_driver)
     request_unplug = staticmethod(_hotplug.request_unplug)
     cpu_status = staticmethod(_hotplug.cpu_status)
     legacy_cpu_add = staticmethod(_hotplug.legacy_cpu_add)

@@ -50,7 +50,7 @@ import pytest
 
 from tests.support.qemu import require_qemu
 from tests.support.qemu_runner import BASE_ARGS, QEMU_VERSIONS, Command, qemu_command, run_qemu
-from topology.qemu import QemuCrashError, QemuSimulator, QemuStartError, UnsupportedOptionError
+from topology.qemu import QemuCrashError, QemuSimulator, QemuStartError
 from topology.testing._qemu_process import run_qemu as run_argv
 
 pytestmark = [pytest.mark.qemu, pytest.mark.conformance]
@@ -638,20 +638,7 @@ def test_device_plug_spapr_cpu_unplug_request(version: str, backend: Backend) ->
 # --- qmp-cmd-test.c: the CPU queries on -machine none -----------------------------
 
 
-_MACHINE_NONE_GAP = (
-    "the stand-in does not model machine type none (QemuSimulator raises "
-    "UnsupportedOptionError: cputopo: the stand-in does not model machine type none "
-    "of qemu-system-x86_64)"
-)
-
-
-@pytest.mark.parametrize(
-    ("version", "backend"),
-    _runs(
-        gaps={version: _MACHINE_NONE_GAP for version in QEMU_VERSIONS},
-        raises=UnsupportedOptionError,
-    ),
-)
+@pytest.mark.parametrize(("version", "backend"), _runs())
 def test_qmp_cmd_cpu_queries(version: str, backend: Backend) -> None:
     # qmp-cmd-test.c qmp/query-cpus-fast (answers) and qmp/query-hotpluggable-cpus
     # (GenericError: the machine cannot hot-plug CPUs) with -nodefaults -machine none.

@@ -82,6 +82,7 @@ class QemuJob:
     commands: Sequence[Command] = ()
     timeout: float = 30.0
     version: str = "7.2"
+    program: Sequence[str] | None = None
 
 
 def qemu_root(version: str) -> str | None:
@@ -221,7 +222,9 @@ def run_many(jobs: Iterable[QemuJob], max_workers: int = 2) -> list[QemuRun]:
     """Run the jobs in a thread pool; results come back in job order."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
         futures = [
-            pool.submit(run_qemu, job.arch, job.args, job.commands, job.timeout, job.version)
+            pool.submit(
+                run_qemu, job.arch, job.args, job.commands, job.timeout, job.version, job.program
+            )
             for job in jobs
         ]
         return [future.result() for future in futures]

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from topology._errors import ParameterError, TopologyError
+from topology._errors import DeviceTypeError, ParameterError, TopologyError
 from topology._model.numa import NumaBuilder, NumaInput, numa_command_line
 from topology._model.slots import CpuSlot
 from topology._model.vm import (
@@ -135,6 +135,14 @@ class PendingStart:
                 check_cpu_model(machine)  # the stand-in looked it up already, in its order
             else:
                 printed.extend(topology.warnings)
+            if not machine.type.cpu_slots and "cpu" in machine.options:
+                # QEMU's empty machine creates the one CPU -cpu names, outside
+                # any slot (x86 then fails to realize it: no APIC ID).
+                raise UnsupportedOptionError(
+                    "cputopo: -cpu: the stand-in does not model a CPU on machine type "
+                    + machine.name,
+                    what="cpu",
+                )
             if topology.max_cpus > MAX_MODELLED_CPUS:
                 raise TopologyError(
                     f"cputopo models at most {MAX_MODELLED_CPUS} possible CPUs, not "
@@ -226,7 +234,17 @@ class PendingStart:
             try:
                 with printed.guard():
                     vm.plug(device.driver, device.props, id=device.id, cold=True)
+            except DeviceTypeError as error:
+                raise cli_error(error, device) from None
             except TopologyError as error:
+                if not machine.type.cpu_slots:
+                    # Created before the machine is done, where no hotplug
+                    # handler is asked for (x86 then fails to realize it).
+                    raise UnsupportedOptionError(
+                        f"cputopo: -device {device.driver}: the stand-in does not model a CPU "
+                        f"on machine type {machine.name}",
+                        what=device.driver,
+                    ) from None
                 raise cli_error(error, device) from None
             # Printed as the CPU is realized, after the boot CPUs', naming the option
             # (x86 TCG features; observed on 7.2 and 10.0).

@@ -283,6 +283,10 @@ class VirtualMachine:
         except DeviceTypeError:
             raise  # QEMU looks the driver up before anything else
         except TopologyError as error:
+            if not self.machine.type.cpu_slots:
+                # The empty machine has no hotplug handler; QEMU finds that out
+                # before it names the device (observed on 11.1: a bad id comes after).
+                raise
             refusal = error
         try:
             slot = self._plug_checked(driver, id, index, refusal, cold)

@@ -68,6 +68,8 @@ class MachineType:
         auto_numa_with_memhp: whether one is created when ``-m`` has memory slots.
         auto_numa_with_memdev: whether one is created when ``maxmem`` exceeds the memory.
         default_ram_size: the RAM in bytes without ``-m`` (or with ``-m 0``).
+        cpu_slots: whether the board lists its possible CPUs (QEMU's
+            ``possible_cpu_arch_ids``); only the empty machine ``none`` does not.
         deprecation_reason: why QEMU marks it deprecated, or None when it does not.
     """
 
@@ -87,6 +89,7 @@ class MachineType:
     auto_numa_with_memhp: bool = False
     auto_numa_with_memdev: bool = False
     default_ram_size: int = 128 * 1024 * 1024
+    cpu_slots: bool = True
     deprecation_reason: str | None = None
 
     @property
@@ -310,12 +313,19 @@ def find_machine(
     for candidate in types:
         if name == candidate.name or name in candidate.aliases:
             return Machine(arch=plugin, type=candidate, qemu_version=version, options=options)
+    if name == "none":
+        # QEMU's own board, on every target (it imports this module).
+        from topology._resolve.null_machine import NULL_MACHINE_TYPE, null_board
+
+        return Machine(
+            arch=null_board(plugin), type=NULL_MACHINE_TYPE, qemu_version=version, options=options
+        )
     # A versioned type the plugin lacks is one the release lacks; the catalogue
     # of an earlier capture cannot tell for releases with no capture of their own.
     exact = catalogue.captured_version(version) == version
     for target in plugin.targets if exact or not _VERSIONED.search(name) else ():
         if catalogue.resolve_machine_type(target, version, name) is not None:
-            # QEMU has it (-machine none, powernv9, raspi3b): starting it is
+            # QEMU has it (powernv9, raspi3b): starting it is
             # not refused, only not modelled.
             raise UnsupportedOptionError(
                 f"cputopo: the stand-in does not model machine type {name} of qemu-system-{target}",

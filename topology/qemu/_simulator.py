@@ -657,8 +657,9 @@ class QemuSimulator:
             backend = read_object(text, spelled="-object", version=self.version)
             entries.append(memdev_entry(backend.id, backend.size, text))
         children = [entry["id"] for entry in entries] + self._monitor_objects()
-        # The default RAM backend is created with the board (after --preconfig).
-        if self._pending is None and not self._ram_has_backend():
+        # The default RAM backend is created with the board (after --preconfig),
+        # when there is RAM (-machine none has none without -m).
+        if self._pending is None and self.vm.memory.ram_size and not self._ram_has_backend():
             machines = _discovery.captured(self._target, self.version, "query-machines")
             for machine in machines:
                 if machine["name"] == self.vm.machine.name and "default-ram-id" in machine:
