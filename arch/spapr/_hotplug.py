@@ -81,6 +81,12 @@ def boot_qom_path(board: BoardContext, slot: CpuSlot, position: int) -> str:
 
 
 def check_driver(board: BoardContext, driver: str) -> None:
+    if driver.endswith("-powerpc64-cpu"):
+        # A core's threads are devices, but not ones a user may create
+        # (observed on 7.2, 10.0 and 11.1: power9_v2.0-powerpc64-cpu).
+        raise DeviceTypeError(
+            "Parameter 'driver' expects a pluggable device type", what="driver", value=driver
+        )
     if not driver.endswith("-spapr-cpu-core"):
         raise DeviceTypeError(
             f"'{driver}' is not a valid device model name", what="driver", value=driver

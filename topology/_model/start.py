@@ -36,6 +36,7 @@ from topology._model.numa import NumaBuilder, NumaInput, numa_command_line
 from topology._model.slots import CpuSlot
 from topology._model.vm import (
     MAX_MODELLED_CPUS,
+    DeviceLookup,
     GuestPolicy,
     VirtualMachine,
     with_node,
@@ -115,6 +116,7 @@ class PendingStart:
         devices: Sequence[DeviceOption] = (),
         reset: bool = False,
         topology: CpuTopology | None = None,
+        device_lookup: DeviceLookup | None = None,
     ) -> None:
         version = machine.qemu_version
         options = (numa,) if isinstance(numa, str) else tuple(numa)
@@ -168,6 +170,7 @@ class PendingStart:
         self._devices = devices
         self._reset = reset
         self._printed = printed
+        self._device_lookup = device_lookup
 
     @property
     def warnings(self) -> tuple[QemuWarning, ...]:
@@ -223,6 +226,7 @@ class PendingStart:
             numa=numa_config if numa_config.nodes else None,
             memory=ram,
             warnings=printed.warnings,
+            device_lookup=self._device_lookup,
         )
         vm.smp = self.smp
         plugin = machine.arch
@@ -236,6 +240,8 @@ class PendingStart:
                     vm.plug(device.driver, device.props, id=device.id, cold=True)
             except DeviceTypeError as error:
                 raise cli_error(error, device) from None
+            except UnsupportedOptionError:
+                raise
             except TopologyError as error:
                 if not machine.type.cpu_slots:
                     # Created before the machine is done, where no hotplug
@@ -260,13 +266,29 @@ class PendingStart:
         return vm
 
 
-def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> VirtualMachine:
+def start_vm(
+    line: CommandLine,
+    plan: StartPlan,
+    version: QemuVersion,
+    *,
+    device_lookup: DeviceLookup | None = None,
+) -> VirtualMachine:
     """Steps 2 to 7: the machine, its properties, the accelerator, the CPU model, the VM."""
-    return begin_vm(line, plan, version).finish()
+    return begin_vm(line, plan, version, device_lookup=device_lookup).finish()
 
 
-def begin_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> PendingStart:
-    """Steps 2 to 5 up to the ``-numa`` options: where ``--preconfig`` stops QEMU."""
+def begin_vm(
+    line: CommandLine,
+    plan: StartPlan,
+    version: QemuVersion,
+    *,
+    device_lookup: DeviceLookup | None = None,
+) -> PendingStart:
+    """Steps 2 to 5 up to the ``-numa`` options: where ``--preconfig`` stops QEMU.
+
+    ``device_lookup`` is QEMU's look-up of a device type by name, for the
+    ``-device`` CPUs and later ``device_add`` (see :class:`VirtualMachine`).
+    """
     target = line.target
     tree = dict(plan.machine_tree)
     legacy_accel = tree.get("accel")
@@ -354,4 +376,5 @@ def begin_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> Pendin
         devices=plan.devices,
         reset=True,
         topology=topology,
+        device_lookup=device_lookup,
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
@@ -54,6 +54,12 @@ _TCG_REGISTER_THREAD_AT = {
     "10.0": "tcg/tcg.c:1006",
     "11.1": "tcg/tcg.c:1278",
 }
+
+
+#: Raises QEMU's error for a ``device_add`` driver that names no device type it
+#: has (:class:`topology.DeviceTypeError`), or :class:`UnsupportedOptionError`
+#: for a device type that is no CPU.
+DeviceLookup = Callable[[str], None]
 
 
 class DeviceNotFound(TopologyError, LookupError):
@@ -113,6 +119,7 @@ class VirtualMachine:
         numa: NumaConfig | None = None,
         memory: RamLayout | None = None,
         warnings: Sequence[QemuWarning] | None = None,
+        device_lookup: DeviceLookup | None = None,
     ) -> None:
         self.machine = machine
         self.topology = topology
@@ -138,6 +145,9 @@ class VirtualMachine:
         #: Per-plugin state under typed keys (e.g. x86 ACPI hot-plug mode).
         self.stash = Stash()
         self._events: list[dict[str, object]] = []
+        #: QEMU's look-up of a ``device_add`` driver among all its types, where
+        #: the caller has QEMU's type list (the stand-in); the plugin's checks follow.
+        self._device_lookup = device_lookup
         self._stderr: list[QemuWarning] = []
         #: The ``-smp`` text the VM was started with (None when built directly):
         #: restarting it elsewhere re-reads this text under other rules.
@@ -271,6 +281,8 @@ class VirtualMachine:
         (only the counter QEMU names anonymous devices with moves on, as in QEMU).
         """
         plugin = self.machine.arch
+        if self._device_lookup is not None:
+            self._device_lookup(driver)
         refusal: TopologyError | None = None
         # A plugin may record the new CPU in its stash while it checks it; its
         # values are immutable, so a shallow copy undoes that if the plug fails.

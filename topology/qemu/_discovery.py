@@ -56,6 +56,13 @@ def _gzipped(name: str) -> dict[str, Any] | None:
     return loaded
 
 
+def has_capture(kind: str, target: str, version: QemuVersion) -> bool:
+    """Whether ``data/<kind>-<target>-<release>.json.gz`` exists (without reading it)."""
+    return os.path.isfile(
+        os.path.join(_DATA_DIR, f"{kind}-{target}-{version.major}.{version.minor}.json.gz")
+    )
+
+
 def captured_file(kind: str, target: str, version: QemuVersion, what: str) -> dict[str, Any]:
     """The capture ``data/<kind>-<target>-<release>.json.gz`` (``help``, ``qom-types``).
 

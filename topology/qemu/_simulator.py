@@ -853,8 +853,11 @@ _STARTED_MAX = 512
 def _begin(argv: tuple[str, ...], version: QemuVersion) -> PendingStart:
     """A start stopped by ``--preconfig`` (each ``-preconfig``/``--preconfig`` flag
     taken out of the line the model reads)."""
+    from topology.qemu._qom_types import device_lookup  # loads its data when first asked
+
     line = read_command_line(without_flags(argv, ("preconfig",)))
-    return begin_vm(line, plan_start(line, version), version)
+    lookup = device_lookup(line.target, version)
+    return begin_vm(line, plan_start(line, version), version, device_lookup=lookup)
 
 
 def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
@@ -862,8 +865,11 @@ def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
     key = (argv, version)
     template = _STARTED.get(key)
     if template is None:
+        from topology.qemu._qom_types import device_lookup  # loads its data when first asked
+
         line = read_command_line(argv)
-        template = start_vm(line, plan_start(line, version), version)
+        lookup = device_lookup(line.target, version)
+        template = start_vm(line, plan_start(line, version), version, device_lookup=lookup)
         _STARTED[key] = template
         if len(_STARTED) > _STARTED_MAX:
             _STARTED.popitem(last=False)
