@@ -266,15 +266,9 @@ class PendingStart:
         return vm
 
 
-def start_vm(
-    line: CommandLine,
-    plan: StartPlan,
-    version: QemuVersion,
-    *,
-    device_lookup: DeviceLookup | None = None,
-) -> VirtualMachine:
+def start_vm(line: CommandLine, plan: StartPlan, version: QemuVersion) -> VirtualMachine:
     """Steps 2 to 7: the machine, its properties, the accelerator, the CPU model, the VM."""
-    return begin_vm(line, plan, version, device_lookup=device_lookup).finish()
+    return begin_vm(line, plan, version).finish()
 
 
 def begin_vm(

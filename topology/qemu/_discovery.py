@@ -40,9 +40,12 @@ def _document(target: str, release: str) -> dict[str, Any] | None:
     return loaded
 
 
+def _capture_path(kind: str, target: str, version: QemuVersion) -> str:
+    return os.path.join(_DATA_DIR, f"{kind}-{target}-{version.major}.{version.minor}.json.gz")
+
+
 @functools.cache
-def _gzipped(name: str) -> dict[str, Any] | None:
-    path = os.path.join(_DATA_DIR, f"{name}.json.gz")
+def _gzipped(path: str) -> dict[str, Any] | None:
     if not os.path.isfile(path):
         return None
     # zlib alone reads the gzip container (wbits 16 + 15): the gzip module would
@@ -58,9 +61,7 @@ def _gzipped(name: str) -> dict[str, Any] | None:
 
 def has_capture(kind: str, target: str, version: QemuVersion) -> bool:
     """Whether ``data/<kind>-<target>-<release>.json.gz`` exists (without reading it)."""
-    return os.path.isfile(
-        os.path.join(_DATA_DIR, f"{kind}-{target}-{version.major}.{version.minor}.json.gz")
-    )
+    return os.path.isfile(_capture_path(kind, target, version))
 
 
 def captured_file(kind: str, target: str, version: QemuVersion, what: str) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def captured_file(kind: str, target: str, version: QemuVersion, what: str) -> di
     Raises :class:`UnsupportedOptionError`, naming ``what`` was asked, where no
     capture exists for that binary and release.
     """
-    document = _gzipped(f"{kind}-{target}-{version.major}.{version.minor}")
+    document = _gzipped(_capture_path(kind, target, version))
     if document is None:
         raise UnsupportedOptionError(
             f"cputopo: {what}: no reply of qemu-system-{target} {version} was captured "

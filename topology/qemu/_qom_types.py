@@ -155,7 +155,8 @@ def device_lookup(target: str, version: QemuVersion) -> Callable[[str], None] | 
 
     def lookup(driver: str) -> None:
         types = qom_types(target, version)
-        if driver not in types or "device" not in types.ancestry(driver):
+        ancestry = frozenset(types.ancestry(driver))
+        if driver not in types or "device" not in ancestry:
             raise DeviceTypeError(
                 f"'{driver}' is not a valid device model name", what="driver", value=driver
             )
@@ -165,7 +166,7 @@ def device_lookup(target: str, version: QemuVersion) -> Callable[[str], None] | 
                 what="driver",
                 value=driver,
             )
-        if _CPU_DEVICE_ROOTS.isdisjoint(types.ancestry(driver)):
+        if _CPU_DEVICE_ROOTS.isdisjoint(ancestry):
             raise UnsupportedOptionError(
                 f"cputopo: device {driver}: the stand-in models CPU devices only",
                 what=driver,

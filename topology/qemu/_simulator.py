@@ -8,9 +8,10 @@ from typing import Any, Final
 
 from topology._errors import HelpRequested, ParameterError, QemuAbortError, TopologyError
 from topology._model.qom import CONTAINERS, resolve_qom_path
-from topology._model.start import PendingStart, begin_vm, start_vm
+from topology._model.start import PendingStart, begin_vm
 from topology._model.vm import DeviceNotFound, VirtualMachine
 from topology._parse.command_line import (
+    CommandLine,
     UnsupportedOptionError,
     program_name,
     read_command_line,
@@ -853,9 +854,13 @@ _STARTED_MAX = 512
 def _begin(argv: tuple[str, ...], version: QemuVersion) -> PendingStart:
     """A start stopped by ``--preconfig`` (each ``-preconfig``/``--preconfig`` flag
     taken out of the line the model reads)."""
+    return _begin_line(read_command_line(without_flags(argv, ("preconfig",))), version)
+
+
+def _begin_line(line: CommandLine, version: QemuVersion) -> PendingStart:
+    """Steps 2 to 5 for ``line``, with QEMU's look-up of device types by name."""
     from topology.qemu._qom_types import device_lookup  # loads its data when first asked
 
-    line = read_command_line(without_flags(argv, ("preconfig",)))
     lookup = device_lookup(line.target, version)
     return begin_vm(line, plan_start(line, version), version, device_lookup=lookup)
 
@@ -865,11 +870,7 @@ def _start(argv: tuple[str, ...], version: QemuVersion) -> VirtualMachine:
     key = (argv, version)
     template = _STARTED.get(key)
     if template is None:
-        from topology.qemu._qom_types import device_lookup  # loads its data when first asked
-
-        line = read_command_line(argv)
-        lookup = device_lookup(line.target, version)
-        template = start_vm(line, plan_start(line, version), version, device_lookup=lookup)
+        template = _begin_line(read_command_line(argv), version).finish()
         _STARTED[key] = template
         if len(_STARTED) > _STARTED_MAX:
             _STARTED.popitem(last=False)
